@@ -1,0 +1,139 @@
+"""The project file, spec v1, as pydantic models (strict: nothing is coerced)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCENE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+SCHEMA_URL = "https://raw.githubusercontent.com/vidspec/vidspec/main/schemas/vidspec.schema.json"
+
+NonNegFloat = Annotated[float, Field(ge=0)]
+Transition = Literal["cut", "crossfade", "fade"]
+Fit = Literal["cover", "contain", "stretch"]
+FitAudio = Literal["extend", "trim", "error"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ReferenceImage(_Model):
+    """A reference image for gen4_image / gen4_image_turbo (or gen4_aleph): a file or an https URL."""
+
+    path: str = Field(description="a path relative to the spec, or an https URL")
+    tag: str | None = Field(None, description="3-16 characters, a letter first; refer to it as @tag in the prompt")
+
+
+class GeneratedImage(_Model):
+    """A reference image made by text_to_image before the scene's video."""
+
+    prompt: str
+    model: str = Field("gen4_image", description="gen4_image or gen4_image_turbo")
+    ratio: str | None = Field(None, description="default: the scene's ratio when the image model supports it")
+    seed: int | None = None
+    references: list[ReferenceImage] = Field(default_factory=list)
+
+
+class Narration(_Model):
+    text: str
+    voice: str | None = Field(None, description="a Runway voice preset; default: the scene's `voice`, else Maya")
+    model: str = "eleven_multilingual_v2"
+
+
+class Sfx(_Model):
+    prompt: str
+    duration: float | None = Field(None, description="0.5-30 s; default: the scene's duration (at most 30)")
+    at: NonNegFloat = Field(0.0, description="seconds into the scene")
+    loop: bool = False
+    volume: NonNegFloat = 1.0
+    model: str = "eleven_text_to_sound_v2"
+
+
+class Dub(_Model):
+    language: str = Field(description="target language code, e.g. fr")
+    model: str = "eleven_voice_dubbing"
+
+
+class Music(_Model):
+    path: str
+    volume: Annotated[float, Field(ge=0, le=4)] = 0.6
+    fade_in: NonNegFloat = 1.0
+    fade_out: NonNegFloat = 2.0
+    duck: bool | Annotated[float, Field(ge=0, le=1)] = Field(
+        True, description="lower the music under narration: true (to 0.35), false, or a gain 0-1"
+    )
+
+
+class Output(_Model):
+    path: str | None = Field(None, description="default build/<name>.mp4, relative to the spec file")
+    ratio: str | None = Field(None, description="frame size W:H of the final cut; default: the first scene's ratio")
+    fps: Annotated[int, Field(ge=1, le=120)] = 24
+    captions: Literal["sidecar", "burn"] = Field("sidecar", description="sidecar .srt/.vtt always; burn also draws them")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "medium"
+
+
+class SceneFields(_Model):
+    """Every field a scene (and `defaults`) may set. None means: not set here."""
+
+    prompt: str | None = Field(None, description="promptText, at most 1000 UTF-16 code units")
+    model: str | None = Field(None, description="default gen4.5")
+    ratio: str | None = Field(None, description="output size W:H, e.g. 1280:720")
+    duration: int | None = Field(None, description="seconds; video-to-video and act_two take their input's length")
+    seed: int | None = None
+    image: str | GeneratedImage | None = Field(
+        None, description="reference image: a path, an https URL, or {prompt, model, ...} to generate one"
+    )
+    image_position: Literal["first", "last"] | None = Field(None, description="Veo also accepts last; default first")
+    video: str | None = Field(None, description="input video for video-to-video (gen4_aleph, aleph2)")
+    references: list[ReferenceImage] | None = Field(None, description="reference images for video-to-video")
+    character: str | None = Field(None, description="act_two: the character image or video")
+    performance: str | None = Field(None, description="act_two: the reference performance video, 3-30 s")
+    narration: str | Narration | None = None
+    voice: str | None = Field(None, description="voice preset for narration; default Maya")
+    sfx: str | Sfx | None = None
+    transition: Transition | None = Field(None, description="into this scene from the previous one; default cut")
+    transition_duration: Annotated[float, Field(gt=0)] | None = Field(None, description="seconds; default 0.5")
+    fit: Fit | None = Field(None, description="fit the clip into the output frame; default cover")
+    fit_audio: FitAudio | None = Field(None, description="narration longer than the clip; default extend")
+    narration_offset: NonNegFloat | None = Field(None, description="seconds after the scene start; default 0")
+    keep_audio: bool | None = Field(None, description="keep the model's own audio (Veo); default true")
+    audio: bool | None = Field(None, description="Veo: generate audio (40/s) or not (20/s); default true")
+    public_figure_threshold: Literal["auto", "low"] | None = None
+
+
+class Scene(SceneFields):
+    id: str = Field(pattern=SCENE_ID_PATTERN, description="unique, [a-z0-9][a-z0-9_-]*")
+
+
+class Defaults(SceneFields):
+    """Any scene field; a scene's own value wins."""
+
+
+class Project(_Model):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        title="vidspec project",
+        json_schema_extra={"$id": SCHEMA_URL},
+    )
+
+    version: Literal[1]
+    name: str | None = Field(None, description="default: the spec file's stem")
+    output: Output = Field(default_factory=Output)
+    budget: NonNegFloat | None = Field(None, description="the most credits a full build may cost")
+    defaults: Defaults = Field(default_factory=Defaults)
+    music: Music | None = None
+    dub: Dub | None = Field(None, description="dub every narration into this language")
+    scenes: list[Scene] = Field(min_length=1)
+
+
+SCENE_FIELD_NAMES: tuple[str, ...] = tuple(SceneFields.model_fields)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Project.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
