@@ -123,6 +123,13 @@ def check_video_model(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
     if row is None:
         offers = ", ".join(r.endpoint.replace("_", "-") for r in cat.rows_for(model))
         others = [r.model for r in cat.CATALOG if r.endpoint == endpoint]
+        near = [r for r in cat.rows_for(model) if inputs <= r.inputs]
+        if near:  # e.g. text only on an image-only model: say what is missing
+            need = sorted(near[0].requires - inputs)
+            yield error("VS203", f"{near[0].label} needs {' and '.join(_INPUT_WORDS[n] for n in need)}",
+                        rs.path, f"{model} does {offers} only; add `{need[0]}:`, or use "
+                        f"{', '.join(others)} for {endpoint.replace('_', '-')}")
+            return
         yield error("VS202", f"{model} does not do {endpoint.replace('_', '-')} (this scene has {_describe(inputs)})",
                     mpath, f"{model} does {offers}; for {endpoint.replace('_', '-')} use {', '.join(others)}")
         return
@@ -231,7 +238,7 @@ def check_file(raw: str, kinds: tuple[MediaKind, ...], path: PathT, ctx: Context
             close = suggest(ref.path.name, names)
             if close:
                 hint = f"did you mean '{Path(raw).parent / close[0]}'?"
-        yield error("VS301", f"{what} file not found: {raw}", path, hint or f"paths are relative to {ctx.base}")
+        yield error("VS301", f"{what} file not found: {raw}", path, hint or "paths are relative to the spec file's folder")
         return
     if ref.path.is_dir():
         yield error("VS301", f"{what} is a directory, not a file: {raw}", path)

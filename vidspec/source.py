@@ -103,8 +103,9 @@ def load_text(text: str, file: str, *, is_json: bool = False) -> tuple[Source, D
             finally:
                 loader.dispose()
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = exc.problem or exc.context or "syntax error"
+            # Point at where the broken construct starts (an unclosed quote), not at the end of the file.
+            mark = exc.context_mark or exc.problem_mark
+            problem = ", ".join(x for x in (exc.context, exc.problem) if x) or "syntax error"
             diags.add(_mark_diag(file, f"invalid YAML: {problem}", mark))
             return src, diags
         except yaml.YAMLError as exc:

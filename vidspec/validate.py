@@ -230,8 +230,12 @@ def validate_source(src: Source, diags: Diagnostics, *, budget: float | None = N
     for rs in scenes:
         found.extend(rules.check_scene(rs, ctx))
     found.extend(rules.check_project(project, ctx, scenes))
+    seen: set[tuple[str, str, PathT]] = set()
     for diag in found:
-        diags.add(src.locate(_remap(diag, index_map)))
+        diag = _remap(diag, index_map)
+        if (diag.code, diag.message, diag.path) not in seen:  # one bad default, reported once
+            seen.add((diag.code, diag.message, diag.path))
+            diags.add(src.locate(diag))
     if partial:
         return Validated(src, diags)
     graph = build_graph(project, base, scenes) if not diags.has_errors() else None

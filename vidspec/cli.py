@@ -1,0 +1,183 @@
+"""The `vidspec` command. Each command: parse -> core -> view -> exit code. Errors become exits here only."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+
+SPEC = click.Path(path_type=Path, dir_okay=True)
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"vidspec: {message}", err=True)
+    sys.exit(code)
+
+
+def _print_diagnostics(diags: Any, *, err: bool) -> None:
+    from .views.diagnostics import render_text
+
+    click.echo(render_text(diags), err=err)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vidspec")
+def cli() -> None:
+    """vidspec: a declarative video-project compiler for Runway.
+
+    validate and plan a spec for free, build it with Runway (or as a free local preview), and stitch the final cut.
+    """
+
+
+@cli.command()
+@click.argument("spec", type=SPEC)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--max-credits", type=float, help="Check against this budget instead of the spec's `budget`.")
+def validate(spec: Path, fmt: str, max_credits: float | None) -> None:
+    """Check SPEC against every model's real limits. Exit 0 when valid (warnings allowed), 1 on any error."""
+    from .validate import validate_file
+    from .views.diagnostics import render_json, render_text
+
+    result = validate_file(spec, budget=max_credits)
+    diags = result.diagnostics.sorted()
+    if fmt == "json":
+        click.echo(render_json(diags))
+    else:
+        scenes = len(result.project.scenes) if result.project else 0
+        click.echo(render_text(diags, ok_line=f"{spec}: valid ({scenes} scenes)"))
+    sys.exit(1 if result.diagnostics.has_errors() or result.project is None else 0)
+
+
+@cli.command()
+@click.argument("spec", type=SPEC)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing is to be spent, 2 when credits would be.")
+@click.option("--max-credits", type=float, help="Budget for this plan (overrides the spec's `budget`).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory (default .vidspec beside the spec).")
+@click.option("--backend", type=click.Choice(["runway", "preview"]), default="runway", show_default=True)
+def plan(spec: Path, as_json: bool, detailed_exitcode: bool, max_credits: float | None, cache_dir: Path | None,
+         backend: str) -> None:
+    """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
+    from .views.plan import render_plan
+    from .workspace import Workspace
+
+    ws = Workspace.open(spec, cache_dir=cache_dir, namespace=backend, budget=max_credits)
+    _print_diagnostics(ws.validated.diagnostics.sorted(), err=True) if len(ws.validated.diagnostics) else None
+    p = ws.plan(max_credits)
+    data = p.to_json()
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        render_plan(data, _console())
+    if not p.within_budget:
+        click.echo(f"vidspec: over budget: {p.total_credits} credits > {p.budget:g}", err=True)
+        sys.exit(1)
+    sys.exit(2 if detailed_exitcode and p.to_spend_credits > 0 else 0)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--voices", is_flag=True, help="List the voice presets and dubbing languages too.")
+def models(as_json: bool, voices: bool) -> None:
+    """List the model catalogue: model, endpoint, inputs, ratios, durations, price."""
+    from . import catalog as cat
+
+    rows = [{
+        "model": r.model, "endpoint": r.endpoint, "kind": r.kind, "inputs": sorted(r.inputs),
+        "requires": sorted(r.requires), "ratios": list(r.ratios),
+        "durations": list(r.durations) if r.durations is not None else None,
+        "price": r.price.describe(), "retired": r.retired,
+    } for r in cat.CATALOG]  # fmt: skip
+    if as_json:
+        click.echo(json.dumps({"models": rows, "voices": list(cat.VOICES), "dub_languages": list(cat.DUB_LANGUAGES)},
+                              indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title="vidspec model catalogue (credits; 1 credit = $0.01)")
+    for col in ("model", "endpoint", "inputs", "ratios", "durations", "price"):
+        table.add_column(col, overflow="fold")
+    for r in cat.CATALOG:
+        inputs = ", ".join(f"{i}{'' if i in r.requires else '?'}" for i in sorted(r.inputs))
+        name = r.model + (" (retired)" if r.retired else "")
+        durations = r.durations_text() if r.kind == "video" else "0.5-30 s" if r.kind == "sound" else "-"
+        table.add_row(name, r.endpoint, inputs, ", ".join(r.ratios) or "-", durations, r.price.describe())
+    con = _console()
+    con.print(table)
+    con.print("? = optional input")
+    if voices:
+        con.print("voices: " + ", ".join(cat.VOICES))
+        con.print("dubbing languages: " + ", ".join(cat.DUB_LANGUAGES))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format."""
+    from .spec import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=".")
+@click.option("--name", default="my-film", show_default=True)
+def init(directory: Path, name: str) -> None:
+    """Write a small, valid, commented starter project into DIRECTORY."""
+    from .starter import starter_spec
+
+    target = directory / f"{name}.yaml"
+    if target.exists():
+        _fail(f"{target} exists; not overwriting it")
+    from .store import atomic_write_text
+
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, starter_spec(name))
+    gi = directory / ".gitignore"
+    if not gi.exists():
+        atomic_write_text(gi, ".vidspec/\nbuild/\n")
+    click.echo(f"wrote {target}")
+    click.echo(f"next: vidspec validate {target} && vidspec plan {target} && vidspec build {target}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    from .errors import VidspecError
+
+    try:
+        cli.main(args=argv, prog_name="vidspec", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("vidspec: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except VidspecError as exc:
+        diags = getattr(exc, "diagnostics", None)
+        if diags:
+            _print_diagnostics(diags, err=True)
+        click.echo(f"vidspec: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("vidspec: interrupted; the cache and lockfile are intact, run the same command to resume",
+                   err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: one line for users, the traceback on request
+        if os.environ.get("VIDSPEC_DEBUG"):
+            raise
+        click.echo(f"vidspec: internal error: {type(exc).__name__}: {exc} (set VIDSPEC_DEBUG=1 for the traceback)",
+                   err=True)
+        sys.exit(70)
+    sys.exit(0)
