@@ -88,6 +88,89 @@ def plan(spec: Path, as_json: bool, detailed_exitcode: bool, max_credits: float 
 
 
 @cli.command()
+@click.argument("spec", type=SPEC)
+@click.option("--backend", type=click.Choice(["runway", "preview"]),
+              help="runway (paid) or preview (free, local). Default: runway when RUNWAYML_API_SECRET is set.")
+@click.option("--yes", "-y", is_flag=True, help="Allow spending credits without asking.")
+@click.option("--locked", is_flag=True, help="Fail, before spending anything, if any asset would be generated (CI).")
+@click.option("--concurrency", type=click.IntRange(min=1), help="At most N tasks per model at once.")
+@click.option("--max-credits", type=float, help="Budget for this build (overrides the spec's `budget`).")
+@click.option("--task-timeout", type=float, default=600.0, show_default=True, help="Seconds to wait for one task.")
+@click.option("--poll-scale", type=float, default=1.0, show_default=True, hidden=True,
+              help="Scale every poll interval (tests).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), envvar="VIDSPEC_CACHE_DIR",
+              help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).")
+@click.option("--no-stitch", is_flag=True, help="Generate and cache the assets only.")
+@click.option("--force-stitch", is_flag=True, help="Re-encode the final cut even if it is up to date.")
+@click.option("--json", "as_json", is_flag=True, help="JSON-lines events on stdout instead of the live display.")
+def build(spec: Path, backend: str | None, yes: bool, locked: bool, concurrency: int | None,
+          max_credits: float | None, task_timeout: float, poll_scale: float, cache_dir: Path | None,
+          no_stitch: bool, force_stitch: bool, as_json: bool) -> None:
+    """Generate every missing asset, cache it, lock it, and stitch the final cut."""
+    from .build import BuildOptions, choose_backend
+    from .build import build as run_build
+    from .views.events import JsonLines, LiveView
+
+    chosen, notice = choose_backend(backend)
+    if notice:
+        click.echo(f"vidspec: {notice}", err=True)
+    opts = BuildOptions(chosen, yes, locked, concurrency, max_credits, task_timeout, poll_scale, cache_dir,
+                        not no_stitch, force_stitch, interactive=sys.stdin.isatty() and sys.stdout.isatty())
+    console = _console(stderr=as_json)
+
+    def confirm(p: Any) -> bool:
+        from .views.plan import render_plan
+
+        render_plan(p.to_json(), console)
+        return click.confirm(f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?", default=False)
+
+    view: Any = JsonLines() if as_json else LiveView(console, 0)
+    with view:
+        outcome = run_build(spec, opts, view, confirm, on_stitch_progress=view.stitch_progress)
+    report = outcome.report
+    summary = {
+        "event": "summary", "backend": chosen, "assets": len(report.results),
+        "generated": sum(1 for r in report.results if r.state == "done"),
+        "cached": sum(1 for r in report.results if r.state == "cached"),
+        "failed": [{"asset": r.name, "scene": r.scene, "error": r.error} for r in report.failed],
+        "credits_estimated": sum(r.credits_estimated for r in report.results if r.state == "done"),
+        "credits_charged": report.charged, "credits_possibly_billed": report.possibly_billed,
+        "output": str(outcome.output) if outcome.output else None,
+        "stitched": bool(outcome.stitch and not outcome.stitch.skipped),
+        "ledger": str(outcome.ledger) if outcome.ledger else None,
+        "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
+        "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
+    }  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        _print_summary(summary, report, console)
+    sys.exit(1 if report.failed else 0)
+
+
+def _print_summary(summary: dict[str, Any], report: Any, console: Any) -> None:
+    from rich.table import Table
+
+    if summary["backend"] == "runway" and report.results:
+        table = Table(title="cost ledger (credits)", box=None)
+        for col in ("asset", "state", "estimated", "charged"):
+            table.add_column(col, justify="right" if col in ("estimated", "charged") else "left")
+        for r in report.results:
+            charged = "-" if r.credits_charged is None else str(r.credits_charged)
+            table.add_row(r.name, r.state, str(r.credits_estimated), charged)
+        console.print(table)
+    console.print(f"{summary['generated']} generated, {summary['cached']} cached, {len(summary['failed'])} failed; "
+                  f"charged {summary['credits_charged']} credits")
+    for note in summary["notices"]:
+        console.print(f"[yellow]note:[/] {note}")
+    for f in summary["failed"]:
+        console.print(f"[red]failed:[/] {f['asset']}: {f['error']}")
+    if summary["output"]:
+        verb = "wrote" if summary["stitched"] else "up to date:"
+        console.print(f"{verb} {summary['output']}")
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--voices", is_flag=True, help="List the voice presets and dubbing languages too.")
 def models(as_json: bool, voices: bool) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import catalog as cat
 from .diagnostics import Diagnostic, PathT, error, warning
-from .inputs import FORMATS, InputRef, MediaKind, generated_image, input_ref, media_kind_of, scene_inputs
+from .inputs import FORMATS, InputRef, MediaKind, input_ref, scene_inputs
 from .mp4 import mp4_duration
 from .pricing import estimate_speech_seconds
 from .resolve import DEFAULT_DURATION, ResolvedScene

@@ -1,0 +1,51 @@
+"""Runway task states and the poll schedule. Pure: no HTTP here."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+DISPLAY = {"PENDING": "queued", "THROTTLED": "queued", "RUNNING": "running"}
+
+
+def retryable_failure(code: str | None) -> bool:
+    """INTERNAL.* and THIRD_PARTY.UNAVAILABLE may work on a second try; SAFETY.* never will."""
+    if not code:
+        return False
+    return code.startswith("INTERNAL") or code.startswith("THIRD_PARTY")
+
+
+@dataclass
+class PollSchedule:
+    """Backoff with jitter, tightened by the task's own progress.
+
+    A few seconds at first and slower later; once two RUNNING observations give a progress rate, the
+    next poll is aimed just after the predicted end, so a task is seen finished soon after it finishes
+    without polling it every second.
+    """
+
+    initial: float = 2.0
+    factor: float = 1.5
+    max_interval: float = 20.0
+    jitter: float = 0.1
+    scale: float = 1.0  # tests and benchmarks shrink every interval at once
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    _attempt: int = 0
+    _samples: list[tuple[float, float]] = field(default_factory=list)
+
+    def observe(self, elapsed: float, progress: float | None) -> None:
+        if progress is not None and 0 < progress < 1:
+            self._samples.append((elapsed, progress))
+
+    def next_delay(self, elapsed: float) -> float:
+        backoff = min(self.initial * self.factor**self._attempt, self.max_interval) * self.scale
+        self._attempt += 1
+        backoff *= 1 + self.rng.uniform(-self.jitter, self.jitter)
+        if len(self._samples) >= 2:
+            (t1, p1), (t2, p2) = self._samples[-2], self._samples[-1]
+            if p2 > p1 and t2 > t1:
+                remaining = (1 - p2) * (t2 - t1) / (p2 - p1) - (elapsed - t2)
+                floor = 0.05 * self.initial * self.scale
+                return max(floor, min(backoff, remaining * 1.03 + floor))
+        return backoff

@@ -1,0 +1,91 @@
+"""Build events -> a rich live display (one line per asset), or JSON lines for CI."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+STYLE = {"done": "green", "cached": "green", "failed": "red", "skipped": "red", "queued": "yellow",
+         "running": "cyan", "downloading": "cyan", "ambiguous": "magenta", "retrying": "magenta"}
+
+
+class JsonLines:
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.out.write(json.dumps(event, default=str) + "\n")
+        self.out.flush()
+
+    def stitch_progress(self, done: float, total: float) -> None:
+        pass
+
+    def __enter__(self) -> JsonLines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class LiveView:
+    """One line per asset: state, elapsed time, credits; the totals; a bar for the final encode."""
+
+    def __init__(self, console: Console, total_credits: int) -> None:
+        self.console = console
+        self.total = total_credits
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.started: dict[str, float] = {}
+        self.encode = Progress(TextColumn("encode"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                               TimeRemainingColumn(), console=console)
+        self._bar: Any = None
+        self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
+
+    def __enter__(self) -> LiveView:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.update(self._render())
+        self.live.__exit__(None, None, None)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "asset":
+            name = event["asset"]
+            self.started.setdefault(name, time.monotonic())
+            row = self.rows.setdefault(name, {})
+            row.update(event)
+        self.live.update(self._render())
+
+    def stitch_progress(self, done: float, total: float) -> None:
+        if self._bar is None:
+            self._bar = self.encode.add_task("encode", total=max(total, 0.001))
+        self.encode.update(self._bar, completed=min(done, total))
+        self.live.update(self._render())
+
+    def _render(self) -> Group:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("asset", "model", "state", "time", "credits"):
+            table.add_column(col, justify="right" if col in ("time", "credits") else "left")
+        spent = 0
+        for name, row in self.rows.items():
+            state = row.get("state", "")
+            if state == "running" and row.get("progress") is not None:
+                state = f"running {row['progress'] * 100:.0f}%"
+            charged = row.get("credits_charged")
+            if row.get("state") == "done" and charged is not None:
+                spent += int(charged)
+            elapsed = time.monotonic() - self.started.get(name, time.monotonic())
+            style = STYLE.get(str(row.get("state")), "")
+            table.add_row(name, str(row.get("model", "")), f"[{style}]{state}[/]" if style else state,
+                          f"{elapsed:.0f}s", str(row.get("credits", "")))
+        parts: list[Any] = [table, f"credits spent: {spent} of {self.total} planned"]
+        if self._bar is not None:
+            parts.append(self.encode)
+        return Group(*parts)
