@@ -153,7 +153,7 @@ def _run_runway(ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit,
     notices: list[str] = []
     to_spend = plan.to_spend_credits
     journal = ws.cache.journal
-    pending = [e for e in journal.entries() if e.task_id and e.key in set(ws.keys.values())]
+    pending = [e for e in journal.entries() if e.key in set(ws.keys.values())]
     if to_spend == 0 and not pending:
         return _execute(ws, _CachedOnly(), emit), notices
     if not os.environ.get(KEY_ENV):
@@ -180,7 +180,7 @@ def _run_runway(ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit,
 
     report = asyncio.run(run())
     for entry in journal.entries():  # finished tasks no longer need their journal line
-        if ws.store.has(entry.key) or entry.state == "ambiguous":
+        if ws.store.has(entry.key):
             journal.remove(entry.key)
     if report.possibly_billed:
         notices.append(f"{report.possibly_billed} credits may have been billed for create requests whose "

@@ -171,6 +171,20 @@ def _print_summary(summary: dict[str, Any], report: Any, console: Any) -> None:
 
 
 @cli.command()
+@click.argument("spec", type=SPEC)
+@click.option("--cache-dir", type=click.Path(path_type=Path), envvar="VIDSPEC_CACHE_DIR")
+def storyboard(spec: Path, cache_dir: Path | None) -> None:
+    """Write build/<name>.storyboard.png and .html: one tile per scene, for review before spending."""
+    from .storyboard import write_storyboard
+    from .workspace import Workspace
+
+    ws = Workspace.open(spec, cache_dir=cache_dir)
+    png, page = write_storyboard(ws, ws.plan())
+    click.echo(f"wrote {png}")
+    click.echo(f"wrote {page}")
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--voices", is_flag=True, help="List the voice presets and dubbing languages too.")
 def models(as_json: bool, voices: bool) -> None:

@@ -27,6 +27,7 @@ class Produced:
     task_id: str | None = None
     credits_charged: int | None = None
     note: str | None = None
+    possibly_billed: int = 0  # credits of create requests whose answer was lost
 
 
 class Producer(Protocol):
@@ -202,4 +203,5 @@ class Executor:
         self._event(asset, "done", credits_charged=produced.credits_charged,
                     elapsed=round(time.monotonic() - started, 2), message=produced.note)
         return self._result(asset, key, "done", credits_charged=produced.credits_charged, task_id=produced.task_id,
-                            path=path, duration=duration, output_sha256=digest, note=produced.note)
+                            path=path, duration=duration, output_sha256=digest, note=produced.note,
+                            possibly_billed=produced.possibly_billed)

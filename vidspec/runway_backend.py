@@ -85,7 +85,8 @@ class RunwayProducer:
         self.org = org
         self.options = options
         self.budget = budget
-        self._uris: dict[tuple[str, str], asyncio.Task[str]] = {}
+        self._uris: dict[tuple[str, str], asyncio.Future[str]] = {}
+        self._possibly: dict[str, int] = {}
 
     def limit_for(self, asset: Asset) -> int:
         limit = self.org.max_concurrent(asset.row.model) if self.org is not None else None
@@ -95,6 +96,15 @@ class RunwayProducer:
         return limit
 
     async def produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit) -> Produced:
+        try:
+            produced = await self._produce(asset, key, deps, emit)
+        except AssetFailed as exc:
+            exc.possibly_billed = self._possibly.get(key, 0)
+            raise
+        produced.possibly_billed = self._possibly.get(key, 0)
+        return produced
+
+    async def _produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit) -> Produced:
         task_id = await self._reattach(asset, key, emit)
         retries = 0
         while True:
@@ -122,7 +132,20 @@ class RunwayProducer:
 
     async def _reattach(self, asset: Asset, key: str, emit: Emit) -> str | None:
         entry = self.journal.get(key)
-        if entry is None or entry.task_id is None:
+        if entry is None:
+            return None
+        if entry.task_id is None:
+            # A build died (or lost the answer) between sending the create and journaling its id:
+            # the task may exist and be billed, and without an id it cannot be found again.
+            self.budget.possibly_billed += entry.credits_estimated
+            self._possibly[key] = self._possibly.get(key, 0) + entry.credits_estimated
+            if not self.options.resubmit_lost:
+                raise AssetFailed(f"an earlier build stopped while the create for '{asset.name}' was in flight; "
+                                  "it may have been billed. Run again with --yes to submit it again")
+            emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "ambiguous",
+                  "credits": asset.credits,
+                  "message": "an earlier create may have been billed; submitting again"})
+            self.journal.remove(key)
             return None
         try:
             await self.client.get_task(entry.task_id)
@@ -147,12 +170,16 @@ class RunwayProducer:
             body = await self._materialize(asset.body, deps, asset)
             emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "submitting",
                   "credits": asset.credits})
+            # Intent first: a kill between sending and journaling the id must not pass unnoticed.
+            self.journal.write(JournalEntry(key, asset.name, asset.row.endpoint, asset.row.model, None,
+                                            time.time(), asset.credits, "submitting"))
             try:
                 task_id = await self.client.create(asset.row.endpoint, body)
             except AmbiguousCreate:
                 # The request may have made (and billed) a task we cannot find: count it before retrying.
                 self.budget.release(key)
                 self.budget.possibly_billed += asset.credits
+                self._possibly[key] = self._possibly.get(key, 0) + asset.credits
                 self.journal.write(JournalEntry(key, asset.name, asset.row.endpoint, asset.row.model, None,
                                                 time.time(), asset.credits, "ambiguous",
                                                 "response lost after the request was sent"))
@@ -161,13 +188,14 @@ class RunwayProducer:
                       "message": "the create's response was lost; it may have been billed"})
                 if attempt == 0:
                     continue
-                raise AssetFailed("the create request's response was lost twice; possibly billed",
-                                  possibly_billed=2 * asset.credits) from None
+                raise AssetFailed("the create request's response was lost twice; it may have been billed twice")
             except BadRequest as exc:
                 self.budget.release(key)
+                self.journal.remove(key)
                 raise AssetFailed(f"the API refused scene '{asset.scene_id}' {asset.kind}: {exc}") from None
             except (RateLimited, ServerError, TransportError) as exc:
                 self.budget.release(key)
+                self.journal.remove(key)  # a refused create made no task
                 raise AssetFailed(f"could not submit: {exc}") from None
             self.journal.write(JournalEntry(key, asset.name, asset.row.endpoint, asset.row.model, task_id,
                                             time.time(), asset.credits))
