@@ -196,7 +196,7 @@ class _CachedOnly:
     def limit_for(self, asset: Any) -> int:
         return 1
 
-    async def produce(self, asset: Any, key: str, deps: Any, emit: Emit) -> Any:
+    async def produce(self, asset: Any, key: str, deps: Any, emit: Emit, slot: Any) -> Any:
         raise VidspecError(f"'{asset.name}' is not cached")
 
 

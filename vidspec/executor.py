@@ -35,7 +35,11 @@ class Producer(Protocol):
 
     def limit_for(self, asset: Asset) -> int: ...
 
-    async def produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit) -> Produced: ...
+    async def produce(
+        self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit, slot: asyncio.Semaphore
+    ) -> Produced:
+        """Make one asset. Hold `slot` only while the generation itself runs (not while downloading)."""
+        ...
 
 
 class AssetFailed(Exception):
@@ -181,16 +185,15 @@ class Executor:
 
     async def _make(self, asset: Asset, key: str, dep_paths: Mapping[str, Path]) -> AssetResult:
         started = time.monotonic()
-        async with self._limit(asset):
-            try:
-                produced = await self.producer.produce(asset, key, dep_paths, self.emit)
-                self._event(asset, "verifying")
-                info = await asyncio.to_thread(verify_media, produced.path, asset)
-                digest = await asyncio.to_thread(sha256_file, produced.path)
-            except AssetFailed as exc:
-                self._event(asset, "failed", message=str(exc), elapsed=round(time.monotonic() - started, 2))
-                return self._result(asset, key, "failed", error=str(exc), credits_charged=exc.charged,
-                                    possibly_billed=exc.possibly_billed)
+        try:
+            produced = await self.producer.produce(asset, key, dep_paths, self.emit, self._limit(asset))
+            self._event(asset, "verifying")
+            info = await asyncio.to_thread(verify_media, produced.path, asset)
+            digest = await asyncio.to_thread(sha256_file, produced.path)
+        except AssetFailed as exc:
+            self._event(asset, "failed", message=str(exc), elapsed=round(time.monotonic() - started, 2))
+            return self._result(asset, key, "failed", error=str(exc), credits_charged=exc.charged,
+                                possibly_billed=exc.possibly_billed)
         duration = None if asset.media == "image" else round(info.duration, 3)
         record = Record(
             key=key, name=asset.name, kind=asset.kind, model=asset.row.model, endpoint=asset.row.endpoint,

@@ -45,10 +45,12 @@ class PreviewProducer:
     def _tmp(self, key: str, ext: str) -> Path:
         return self.store.tmp_dir() / f"{key.split(':')[1][:16]}.{uuid.uuid4().hex[:8]}{ext}"
 
-    async def produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit) -> Produced:
-        emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "rendering",
-              "credits": 0})
-        return await asyncio.to_thread(self._render, asset, key, deps)
+    async def produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit,
+                      slot: asyncio.Semaphore) -> Produced:
+        async with slot:
+            emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "rendering",
+                  "credits": 0})
+            return await asyncio.to_thread(self._render, asset, key, deps)
 
     def _render(self, asset: Asset, key: str, deps: Mapping[str, Path]) -> Produced:
         seed = key_seed(key)

@@ -95,22 +95,25 @@ class RunwayProducer:
             limit = min(limit, self.options.concurrency)
         return limit
 
-    async def produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit) -> Produced:
+    async def produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit,
+                      slot: asyncio.Semaphore) -> Produced:
         try:
-            produced = await self._produce(asset, key, deps, emit)
+            produced = await self._produce(asset, key, deps, emit, slot)
         except AssetFailed as exc:
             exc.possibly_billed = self._possibly.get(key, 0)
             raise
         produced.possibly_billed = self._possibly.get(key, 0)
         return produced
 
-    async def _produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit) -> Produced:
+    async def _produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit,
+                       slot: asyncio.Semaphore) -> Produced:
         task_id = await self._reattach(asset, key, emit)
         retries = 0
         while True:
-            if task_id is None:
-                task_id = await self._submit(asset, key, deps, emit)
-            task = await self._poll(asset, task_id, emit)
+            async with slot:  # a generation slot on Runway: from the create until the task is over
+                if task_id is None:
+                    task_id = await self._submit(asset, key, deps, emit)
+                task = await self._poll(asset, task_id, emit)
             if task.status == "SUCCEEDED":
                 self.budget.settle(key, task.cost_credits)
                 path = await self._download(asset, key, task, emit)
