@@ -100,6 +100,9 @@ def build(spec: Path, options: BuildOptions, emit: Emit, confirm: Callable[[Plan
     if options.locked:
         _locked_check(ws, plan)
     output = ws.output_path()
+    emit({"event": "plan", "backend": options.backend, "total_credits": plan.total_credits,
+          "to_spend_credits": plan.to_spend_credits if options.backend == RUNWAY else 0,
+          "assets": len(plan.rows), "output": str(output)})
     _check_writable(output.parent)
     _check_inputs(ws)
     if options.backend == RUNWAY:

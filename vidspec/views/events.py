@@ -42,6 +42,8 @@ class LiveView:
         self.total = total_credits
         self.rows: dict[str, dict[str, Any]] = {}
         self.started: dict[str, float] = {}
+        self.ended: dict[str, float] = {}
+        self.backend = "runway"
         self.encode = Progress(TextColumn("encode"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                                TimeRemainingColumn(), console=console)
         self._bar: Any = None
@@ -54,11 +56,17 @@ class LiveView:
     def __exit__(self, *exc: object) -> None:
         self.live.update(self._render())
         self.live.__exit__(None, None, None)
+        self.console.print()
 
     def __call__(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "plan":
+            self.total = int(event["total_credits"])
+            self.backend = str(event["backend"])
         if event.get("event") == "asset":
             name = event["asset"]
             self.started.setdefault(name, time.monotonic())
+            if event.get("state") in ("done", "failed", "skipped", "cached"):
+                self.ended[name] = time.monotonic()
             row = self.rows.setdefault(name, {})
             row.update(event)
         self.live.update(self._render())
@@ -81,11 +89,16 @@ class LiveView:
             charged = row.get("credits_charged")
             if row.get("state") == "done" and charged is not None:
                 spent += int(charged)
-            elapsed = time.monotonic() - self.started.get(name, time.monotonic())
+            end = self.ended.get(name, time.monotonic())
+            elapsed = end - self.started.get(name, end)
             style = STYLE.get(str(row.get("state")), "")
             table.add_row(name, str(row.get("model", "")), f"[{style}]{state}[/]" if style else state,
                           f"{elapsed:.0f}s", str(row.get("credits", "")))
-        parts: list[Any] = [table, f"credits spent: {spent} of {self.total} planned"]
+        if self.backend == "runway":
+            footer = f"credits spent: {spent} of {self.total} planned"
+        else:
+            footer = f"free local preview (on Runway this would cost {self.total} credits)"
+        parts: list[Any] = [table, footer]
         if self._bar is not None:
             parts.append(self.encode)
         return Group(*parts)
