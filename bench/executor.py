@@ -28,16 +28,25 @@ from vidspec.workspace import Workspace
 def make_spec(path: Path, n: int) -> None:
     lines = ["version: 1", "name: bench", "scenes:"]
     for i in range(n):
-        lines += [f"  - id: s{i:03d}", "    duration: 2",
-                  f'    prompt: "Shot {i}: rain on a tin roof, macro lens, slow rack focus"']
+        lines += [
+            f"  - id: s{i:03d}",
+            "    duration: 2",
+            f'    prompt: "Shot {i}: rain on a tin roof, macro lens, slow rack focus"',
+        ]
     path.write_text("\n".join(lines) + "\n", "utf-8")
 
 
 async def run(ws: Workspace, url: str, concurrency: int, poll_scale: float) -> tuple[float, int]:
     async with RunwayClient("bench-key-not-real", url) as client:
         org = await client.organization()
-        producer = RunwayProducer(client, ws.store, ws.cache.journal, org,
-                                  RunwayOptions(concurrency=concurrency, poll_scale=poll_scale), Budget(None))
+        producer = RunwayProducer(
+            client,
+            ws.store,
+            ws.cache.journal,
+            org,
+            RunwayOptions(concurrency=concurrency, poll_scale=poll_scale),
+            Budget(None),
+        )
         start = time.perf_counter()
         report = await Executor(ws.store, producer, lambda e: None).run(list(ws.graph.assets), ws.keys)
         wall = time.perf_counter() - start
@@ -54,9 +63,10 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=1.0)
     ap.add_argument("--poll-scale", type=float, default=0.1)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, FakeRunwayProcess(
-        "--concurrency", str(args.concurrency), latency=args.latency
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeRunwayProcess("--concurrency", str(args.concurrency), latency=args.latency) as server,
+    ):
         spec = Path(tmp) / "bench.yaml"
         make_spec(spec, args.assets)
         os.environ["VIDSPEC_CACHE_DIR"] = str(Path(tmp) / "cache")
@@ -65,8 +75,10 @@ def main() -> None:
         stats = server.stats()
     ideal = math.ceil(n / args.concurrency) * args.latency
     polls = stats["polls"] / n
-    print(f"{n} assets, concurrency {args.concurrency}, latency {args.latency:g} s per task, "
-          f"poll scale {args.poll_scale:g}")
+    print(
+        f"{n} assets, concurrency {args.concurrency}, latency {args.latency:g} s per task, "
+        f"poll scale {args.poll_scale:g}"
+    )
     print(f"wall time      {wall:8.2f} s")
     print(f"ideal          {ideal:8.2f} s   (ceil({n}/{args.concurrency}) x {args.latency:g} s)")
     print(f"overhead       {100 * (wall / ideal - 1):8.1f} %   (target <= 15 %)")

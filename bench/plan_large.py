@@ -41,7 +41,9 @@ def timed(cmd: list[str]) -> float:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 2):
-        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        sys.exit(
+            f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        )
     return elapsed
 
 
@@ -55,9 +57,22 @@ def main() -> None:
         spec.write_text(make_spec(args.scenes), "utf-8")
         py = sys.executable
         cases = {
-            "ruamel.yaml load": [py, "-c", f"from ruamel.yaml import YAML; YAML(typ='rt').load(open({str(spec)!r}))"],
+            "ruamel.yaml load": [
+                py,
+                "-c",
+                f"from ruamel.yaml import YAML; YAML(typ='rt').load(open({str(spec)!r}))",
+            ],
             "vidspec validate": [py, "-m", "vidspec", "validate", str(spec)],
-            "vidspec plan --json": [py, "-m", "vidspec", "plan", "--json", "--cache-dir", str(Path(tmp) / "c"), str(spec)],
+            "vidspec plan --json": [
+                py,
+                "-m",
+                "vidspec",
+                "plan",
+                "--json",
+                "--cache-dir",
+                str(Path(tmp) / "c"),
+                str(spec),
+            ],
         }
         for cmd in cases.values():  # warm-up (imports into the page cache)
             timed(cmd)
@@ -66,7 +81,9 @@ def main() -> None:
             for name, cmd in cases.items():  # alternate, so drift hits every case alike
                 times[name].append(timed(cmd))
         base = statistics.median(times["ruamel.yaml load"])
-        print(f"{args.scenes} scenes, {spec.stat().st_size / 1024:.0f} KiB, median of {args.runs} runs (whole processes)")
+        print(
+            f"{args.scenes} scenes, {spec.stat().st_size / 1024:.0f} KiB, median of {args.runs} runs (whole processes)"
+        )
         print(f"{'case':<22}{'median s':>10}{'min s':>8}{'max s':>8}{'vs load':>9}")
         for name, ts in times.items():
             med = statistics.median(ts)

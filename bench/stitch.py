@@ -142,12 +142,18 @@ def main() -> None:
                 else:
                     tb.append(timed(b))
                     ta.append(timed(a))
-            rows.append((name, statistics.median(ta), statistics.median(tb), min(ta), max(ta), min(tb), max(tb)))
+            rows.append(
+                (name, statistics.median(ta), statistics.median(tb), min(ta), max(ta), min(tb), max(tb))
+            )
 
-        print(f"\nmedian of {args.runs} run(s), wall seconds (vidspec in-process: probe + plan + encode + manifest)")
+        print(
+            f"\nmedian of {args.runs} run(s), wall seconds (vidspec in-process: probe + plan + encode + manifest)"
+        )
         print(f"{'case':<42} {'vidspec s':>10} {'ffmpeg s':>10} {'ratio':>7}   spread vidspec / ffmpeg")
         for name, va, fb, amin, amax, bmin, bmax in rows:
-            print(f"{name:<42} {va:>10.2f} {fb:>10.2f} {va / fb:>6.2f}x   {amin:.2f}-{amax:.2f} / {bmin:.2f}-{bmax:.2f}")
+            print(
+                f"{name:<42} {va:>10.2f} {fb:>10.2f} {va / fb:>6.2f}x   {amin:.2f}-{amax:.2f} / {bmin:.2f}-{bmax:.2f}"
+            )
         print(f"\nfast path taken for the cuts case: {all(fast_flags[args.runs :])}")
         for label, p in (
             ("vidspec crossfade", xf.output),
@@ -156,7 +162,9 @@ def main() -> None:
             ("ffmpeg cuts", d / "ff_cut.mp4"),
         ):
             info = probe(p)
-            print(f"  {label:<18} {info.duration:6.2f} s  {info.width}x{info.height} {info.fps} fps  {p.stat().st_size / 1e6:.1f} MB")
+            print(
+                f"  {label:<18} {info.duration:6.2f} s  {info.width}x{info.height} {info.fps} fps  {p.stat().st_size / 1e6:.1f} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import pytest
 
 from vidspec.build import choose_backend
 from vidspec.cli import main
-from vidspec.probe import measured_duration, mean_volume_db, probe
+from vidspec.probe import mean_volume_db, measured_duration, probe
 from vidspec.store import Cache
 
 ROOT = Path(__file__).parent.parent
@@ -93,7 +93,9 @@ def test_second_build_reencodes_nothing(hawker: Path, capsys: pytest.CaptureFixt
     assert output.stat().st_mtime_ns == before
 
 
-def test_changed_transition_restitches_without_regenerating(hawker: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_transition_restitches_without_regenerating(
+    hawker: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     hawker.write_text(hawker.read_text().replace("    transition: fade\n", "    transition: cut\n"))
     code, out, _ = run(["build", str(hawker), "--json"], capsys)
     s = summary(out)
@@ -101,7 +103,9 @@ def test_changed_transition_restitches_without_regenerating(hawker: Path, capsys
     assert abs(measured_duration(Path(s["output"])) - 19.0) <= 1 / 24 + 1e-6  # a fade did not overlap anyway
 
 
-def test_preview_assets_never_satisfy_a_runway_build(hawker: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_preview_assets_never_satisfy_a_runway_build(
+    hawker: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(["plan", "--json", str(hawker)], capsys)
     plan = json.loads(out)
     assert plan["to_spend_credits"] == plan["total_credits"] > 0
@@ -130,7 +134,9 @@ def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert choose_backend(None) == ("runway", None)
 
 
-def test_vertical_dubbed_example_with_burned_captions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_vertical_dubbed_example_with_burned_captions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "ex")
     code, out, err = run(["build", str(tmp_path / "ex" / "night-market-vertical.yaml"), "--json"], capsys)
     assert code == 0, err

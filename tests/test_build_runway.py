@@ -73,7 +73,9 @@ def summary(out: str) -> dict:  # type: ignore[type-arg]
     return lines[-1]
 
 
-def test_full_build_once_then_nothing(fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_full_build_once_then_nothing(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "ex")
     spec = tmp_path / "ex" / "hawker-noodles.yaml"
     code, out, err = run(["build", str(spec), "--backend", "runway", "--yes", *FAST], capsys)
@@ -97,8 +99,9 @@ def test_full_build_once_then_nothing(fake: FakeRunway, tmp_path: Path, capsys: 
     assert code == 0 and json.loads(out)["to_spend_credits"] == 0
 
 
-def test_changed_narration_regenerates_only_that(fake: FakeRunway, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_narration_regenerates_only_that(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = write_spec(tmp_path)
     assert run(["build", str(spec), "--yes", *FAST], capsys)[0] == 0
     write_spec(tmp_path, "Every evening ends here.")
@@ -113,7 +116,9 @@ def test_changed_narration_regenerates_only_that(fake: FakeRunway, tmp_path: Pat
     assert fake.creates[0][1]["promptText"] == "Every evening ends here."
 
 
-def test_renaming_a_scene_costs_nothing(fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_renaming_a_scene_costs_nothing(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = write_spec(tmp_path)
     assert run(["build", str(spec), "--yes", *FAST], capsys)[0] == 0
     spec.write_text(spec.read_text().replace("id: harbour", "id: dawn-harbour"))
@@ -122,8 +127,9 @@ def test_renaming_a_scene_costs_nothing(fake: FakeRunway, tmp_path: Path, capsys
     assert code == 0 and fake.create_count() == 0
 
 
-def test_budget_stops_submission_before_it_is_crossed(fake: FakeRunway, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_budget_stops_submission_before_it_is_crossed(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = tmp_path / "two.yaml"
     spec.write_text("""version: 1
 scenes:
@@ -132,7 +138,9 @@ scenes:
 """)
     # The first create's answer is lost (but the fake makes and bills the task): 60 possibly billed.
     fake.inject("timeout_after_create", path="/v1/text_to_video", then="drop")
-    code, out, _ = run(["build", str(spec), "--yes", "--max-credits", "120", "--concurrency", "1", *FAST], capsys)
+    code, out, _ = run(
+        ["build", str(spec), "--yes", "--max-credits", "120", "--concurrency", "1", *FAST], capsys
+    )
     s = summary(out)
     assert code == 1
     assert s["credits_possibly_billed"] == 60
@@ -142,14 +150,17 @@ scenes:
     assert any("may have been billed" in n for n in s["notices"])
 
 
-def test_faults_are_retried_and_failures_isolated(fake: FakeRunway, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_faults_are_retried_and_failures_isolated(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = write_spec(tmp_path)
     fake.inject("http_429", path="/v1/text_to_video", retry_after=0)
     fake.inject("http_503", path="/v1/text_to_image")
     fake.inject("http_500", path="/v1/organization")
     fake.inject("task_failed", path="/v1/sound_effect", code="INTERNAL.BAD_OUTPUT.CODE01")
-    fake.inject("task_failed", path="/v1/text_to_speech", code="SAFETY.INPUT.TEXT", failure="The text was refused")
+    fake.inject(
+        "task_failed", path="/v1/text_to_speech", code="SAFETY.INPUT.TEXT", failure="The text was refused"
+    )
     fake.inject("expired_output", times=1)
     code, out, err = run(["build", str(spec), "--yes", *FAST], capsys)
     s = summary(out)
@@ -164,7 +175,9 @@ def test_faults_are_retried_and_failures_isolated(fake: FakeRunway, tmp_path: Pa
     assert code == 0 and fake.create_count() == 1  # only the failed narration is made again
 
 
-def test_refused_key_is_a_clear_message(fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refused_key_is_a_clear_message(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake.valid_keys = {"another-key"}
     code, out, err = run(["build", str(write_spec(tmp_path)), "--yes", *FAST], capsys)
     assert code == 1
@@ -172,7 +185,9 @@ def test_refused_key_is_a_clear_message(fake: FakeRunway, tmp_path: Path, capsys
     assert fake.create_count() == 0
 
 
-def test_locked_fails_before_spending(fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_locked_fails_before_spending(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = write_spec(tmp_path)
     code, _, err = run(["build", str(spec), "--yes", "--locked", *FAST], capsys)
     assert code == 1 and "--locked" in err and fake.create_count() == 0
@@ -198,8 +213,18 @@ def test_killed_build_resumes_without_paying_twice(tmp_path: Path) -> None:
     spec = write_spec(tmp_path)
     with FakeRunwayProcess(latency=2.5) as server:
         env = dict(os.environ, RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=server.url)
-        cmd = [sys.executable, "-m", "vidspec", "build", str(spec), "--yes", "--poll-scale", "0.05", "--json",
-               "--no-stitch"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "vidspec",
+            "build",
+            str(spec),
+            "--yes",
+            "--poll-scale",
+            "0.05",
+            "--json",
+            "--no-stitch",
+        ]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         journal = tmp_path / ".vidspec" / "journal"
         deadline = time.monotonic() + 30
@@ -224,8 +249,9 @@ def test_killed_build_resumes_without_paying_twice(tmp_path: Path) -> None:
         assert '"cached": 6' in again.stdout
 
 
-def test_the_key_never_lands_on_disk_or_in_output(fake: FakeRunway, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_key_never_lands_on_disk_or_in_output(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = write_spec(tmp_path)
     fake.inject("task_failed", path="/v1/text_to_speech", code="SAFETY.INPUT.TEXT")
     fake.inject("timeout_after_create", path="/v1/sound_effect", then="drop")

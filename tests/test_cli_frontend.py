@@ -17,8 +17,9 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def vidspec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vidspec", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "vidspec", *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
@@ -28,7 +29,9 @@ def test_every_example_validates(example: Path) -> None:
     assert "error[" not in r.stdout
 
 
-@pytest.mark.parametrize("case", ["bad-duration.yaml", "unknown-keys.yaml", "malformed.yaml", "trailing-comma.json"])
+@pytest.mark.parametrize(
+    "case", ["bad-duration.yaml", "unknown-keys.yaml", "malformed.yaml", "trailing-comma.json"]
+)
 def test_broken_specs_exit_1_with_positions(case: str) -> None:
     r = vidspec("validate", case, cwd=GOLDEN)
     assert r.returncode == 1
@@ -43,13 +46,25 @@ def test_validate_json_format() -> None:
     data = json.loads(r.stdout)
     first = data["diagnostics"][0]
     assert set(first) == {"severity", "code", "message", "hint", "file", "line", "column", "path"}
-    assert (first["code"], first["line"], first["column"], first["path"]) == ("VS205", 6, 15, "scenes[0].duration")
+    assert (first["code"], first["line"], first["column"], first["path"]) == (
+        "VS205",
+        6,
+        15,
+        "scenes[0].duration",
+    )
 
 
 @pytest.mark.parametrize(
     ("content", "code"),
-    [(None, "VS001"), ("dir", "VS001"), (b"\x00\x01\x02binary\xff", "VS001"), (b"", "VS003"),
-     (b"- a\n- b\n", "VS004"), (b"version: [1\n", "VS002"), (b"\xff\xfe bad utf8", "VS001")],
+    [
+        (None, "VS001"),
+        ("dir", "VS001"),
+        (b"\x00\x01\x02binary\xff", "VS001"),
+        (b"", "VS003"),
+        (b"- a\n- b\n", "VS004"),
+        (b"version: [1\n", "VS002"),
+        (b"\xff\xfe bad utf8", "VS001"),
+    ],
 )
 def test_bad_files_one_line_no_traceback(tmp_path: Path, content: bytes | str | None, code: str) -> None:
     target = tmp_path / "spec.yaml"
@@ -65,7 +80,9 @@ def test_bad_files_one_line_no_traceback(tmp_path: Path, content: bytes | str | 
 
 
 def test_plan_json_contract_and_detailed_exitcode(tmp_path: Path) -> None:
-    r = vidspec("plan", "--json", "--cache-dir", str(tmp_path), str(ROOT / "examples" / "hawker-noodles.yaml"))
+    r = vidspec(
+        "plan", "--json", "--cache-dir", str(tmp_path), str(ROOT / "examples" / "hawker-noodles.yaml")
+    )
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     for key in ("spec", "total_credits", "to_spend_credits", "usd", "budget", "within_budget", "scenes"):
@@ -76,13 +93,26 @@ def test_plan_json_contract_and_detailed_exitcode(tmp_path: Path) -> None:
             assert set(a) >= {"kind", "model", "credits", "cached"}
             assert a["cached"] is False
     assert data["to_spend_credits"] == data["total_credits"] > 0
-    r2 = vidspec("plan", "--detailed-exitcode", "--cache-dir", str(tmp_path), str(ROOT / "examples" / "hawker-noodles.yaml"))
+    r2 = vidspec(
+        "plan",
+        "--detailed-exitcode",
+        "--cache-dir",
+        str(tmp_path),
+        str(ROOT / "examples" / "hawker-noodles.yaml"),
+    )
     assert r2.returncode == 2
     assert "total:" in r2.stdout
 
 
 def test_plan_over_budget_exits_1(tmp_path: Path) -> None:
-    r = vidspec("plan", "--max-credits", "10", "--cache-dir", str(tmp_path), str(ROOT / "examples" / "hawker-noodles.yaml"))
+    r = vidspec(
+        "plan",
+        "--max-credits",
+        "10",
+        "--cache-dir",
+        str(tmp_path),
+        str(ROOT / "examples" / "hawker-noodles.yaml"),
+    )
     assert r.returncode == 1
     assert "VS601" in r.stderr
     r2 = vidspec("plan", str(GOLDEN / "over-budget.yaml"))
@@ -123,15 +153,34 @@ def test_init_writes_a_valid_project(tmp_path: Path) -> None:
 
 
 def test_front_end_does_not_import_heavy_modules() -> None:
-    code = ("import sys, vidspec.validate, vidspec.plan, vidspec.keys, vidspec.workspace;"
-            "print(sorted(m for m in ('moviepy', 'httpx', 'numpy', 'PIL') if m in sys.modules))")
+    code = (
+        "import sys, vidspec.validate, vidspec.plan, vidspec.keys, vidspec.workspace;"
+        "print(sorted(m for m in ('moviepy', 'httpx', 'numpy', 'PIL') if m in sys.modules))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
 def test_core_does_not_import_edges() -> None:
-    core = ["diagnostics", "source", "spec", "catalog", "resolve", "inputs", "rules", "graph", "pricing",
-            "validate", "keys", "lock", "plan", "mp4", "tasks", "timeline", "captions"]
+    core = [
+        "diagnostics",
+        "source",
+        "spec",
+        "catalog",
+        "resolve",
+        "inputs",
+        "rules",
+        "graph",
+        "pricing",
+        "validate",
+        "keys",
+        "lock",
+        "plan",
+        "mp4",
+        "tasks",
+        "timeline",
+        "captions",
+    ]
     edges = {"runway", "runway_backend", "executor", "preview", "stitch", "store", "cli", "build", "standins"}
     for mod in core:
         path = ROOT / "vidspec" / f"{mod}.py"

@@ -12,7 +12,11 @@ from vidspec.validate import validate_file
 from vidspec.views.diagnostics import diagnostics_json, render_text
 
 GOLDEN = Path(__file__).parent / "golden"
-CASES = sorted(p.name for p in GOLDEN.iterdir() if p.suffix in (".yaml", ".json") and not p.name.endswith(".expected.json"))
+CASES = sorted(
+    p.name
+    for p in GOLDEN.iterdir()
+    if p.suffix in (".yaml", ".json") and not p.name.endswith(".expected.json")
+)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -33,7 +33,9 @@ scenes:
 
 
 def test_canonical_json_is_order_independent() -> None:
-    assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == canonical_json({"a": [1, {"c": 3, "d": 2}], "b": 1})
+    assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == canonical_json(
+        {"a": [1, {"c": 3, "d": 2}], "b": 1}
+    )
 
 
 def test_key_is_pinned(tmp_path: Path) -> None:
@@ -77,8 +79,14 @@ def _plan_after_change(tmp_path: Path, before: str, after: str):  # type: ignore
     g1 = graph_for(before, tmp_path, "film.yaml")
     keys1 = graph_keys(g1, digest)
     parts1 = {a.name: key_parts(a, digest, keys1) for a in g1.assets}
-    lock = Lock({a.name: LockEntry(keys1[a.name], a.kind, a.row.model, "t", "x", None, None, a.credits, a.credits,
-                                   parts1[a.name]) for a in g1.assets})
+    lock = Lock(
+        {
+            a.name: LockEntry(
+                keys1[a.name], a.kind, a.row.model, "t", "x", None, None, a.credits, a.credits, parts1[a.name]
+            )
+            for a in g1.assets
+        }
+    )
     cached = set(keys1.values())
     g2 = graph_for(after, tmp_path, "film.yaml")
     digest2 = FileDigests()
@@ -109,7 +117,9 @@ scenes:
       references: [{{path: logo.png, tag: brand}}]
     prompt: "Slow push toward the jar"
 """
-    plan = _plan_after_change(tmp_path, text.format(p="A jar of sambal on slate"), text.format(p="A jar on wood"))
+    plan = _plan_after_change(
+        tmp_path, text.format(p="A jar of sambal on slate"), text.format(p="A jar on wood")
+    )
     by = {r.asset.name: r for r in plan.rows}
     assert by["jar.image"].reason == ("changed", ["prompt changed"])
     assert by["jar.video"].reason == ("dep_regenerated", "reference image 'jar'")

@@ -91,18 +91,34 @@ def _locked_check(ws: Workspace, plan: Plan) -> None:
         raise LockedError("--locked: the build would have to generate assets:\n  " + "\n  ".join(problems))
 
 
-def build(spec: Path, options: BuildOptions, emit: Emit, confirm: Callable[[Plan], bool],
-          on_stitch_progress: Callable[[float, float], None] | None = None) -> BuildOutcome:
-    ws = Workspace.open(spec, cache_dir=options.cache_dir, namespace=options.backend, budget=options.max_credits)
+def build(
+    spec: Path,
+    options: BuildOptions,
+    emit: Emit,
+    confirm: Callable[[Plan], bool],
+    on_stitch_progress: Callable[[float, float], None] | None = None,
+) -> BuildOutcome:
+    ws = Workspace.open(
+        spec, cache_dir=options.cache_dir, namespace=options.backend, budget=options.max_credits
+    )
     plan = ws.plan(options.max_credits)
     if not plan.within_budget:
-        raise BudgetExceeded(f"a full build costs {plan.total_credits} credits, over the budget of {plan.budget:g}")
+        raise BudgetExceeded(
+            f"a full build costs {plan.total_credits} credits, over the budget of {plan.budget:g}"
+        )
     if options.locked:
         _locked_check(ws, plan)
     output = ws.output_path()
-    emit({"event": "plan", "backend": options.backend, "total_credits": plan.total_credits,
-          "to_spend_credits": plan.to_spend_credits if options.backend == RUNWAY else 0,
-          "assets": len(plan.rows), "output": str(output)})
+    emit(
+        {
+            "event": "plan",
+            "backend": options.backend,
+            "total_credits": plan.total_credits,
+            "to_spend_credits": plan.to_spend_credits if options.backend == RUNWAY else 0,
+            "assets": len(plan.rows),
+            "output": str(output),
+        }
+    )
     _check_writable(output.parent)
     _check_inputs(ws)
     if options.backend == RUNWAY:
@@ -119,13 +135,21 @@ def build(spec: Path, options: BuildOptions, emit: Emit, confirm: Callable[[Plan
     from .stitch import stitch
 
     paths = {r.name: r.path for r in report.results if r.path is not None}
-    timeline = build_timeline(ws.graph, paths, ws.keys, output,
-                              preset="veryfast" if options.backend == PREVIEW else None)
+    timeline = build_timeline(
+        ws.graph, paths, ws.keys, output, preset="veryfast" if options.backend == PREVIEW else None
+    )
     emit({"event": "stitch", "state": "start", "output": str(output)})
     outcome.stitch = stitch(timeline, progress=on_stitch_progress, force=options.force_stitch)
     outcome.output = output
-    emit({"event": "stitch", "state": "skipped" if outcome.stitch.skipped else "done", "output": str(output),
-          "duration": outcome.stitch.duration, "fast_path": outcome.stitch.fast_path})
+    emit(
+        {
+            "event": "stitch",
+            "state": "skipped" if outcome.stitch.skipped else "done",
+            "output": str(output),
+            "duration": outcome.stitch.duration,
+            "fast_path": outcome.stitch.fast_path,
+        }
+    )
     return outcome
 
 
@@ -137,8 +161,13 @@ def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
     for a in ws.graph.assets:
         if a.kind == "dub":
             texts[a.name] = ws.graph.by_name()[a.deps[0]].body["promptText"]
-    producer = PreviewProducer(ws.store, out_ratio=output_ratio(ws.graph), fps=ws.graph.project.output.fps,
-                               base=ws.graph.base, narration_texts=texts)
+    producer = PreviewProducer(
+        ws.store,
+        out_ratio=output_ratio(ws.graph),
+        fps=ws.graph.project.output.fps,
+        base=ws.graph.base,
+        narration_texts=texts,
+    )
     report = _execute(ws, producer, emit)
     return report, producer.notices
 
@@ -148,8 +177,9 @@ def _execute(ws: Workspace, producer: Producer, emit: Emit) -> BuildReport:
     return asyncio.run(executor.run(list(ws.graph.assets), ws.keys))
 
 
-def _run_runway(ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit,
-                confirm: Callable[[Plan], bool]) -> tuple[BuildReport, list[str]]:
+def _run_runway(
+    ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit, confirm: Callable[[Plan], bool]
+) -> tuple[BuildReport, list[str]]:
     from .runway import RunwayClient
     from .runway_backend import Budget, RunwayOptions, RunwayProducer
 
@@ -160,12 +190,16 @@ def _run_runway(ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit,
     if to_spend == 0 and not pending:
         return _execute(ws, _CachedOnly(), emit), notices
     if not os.environ.get(KEY_ENV):
-        raise ConfigError(f"{to_spend} credits of assets need generating, but {KEY_ENV} is not set; "
-                          "set it, or use --backend preview for a free animatic")
+        raise ConfigError(
+            f"{to_spend} credits of assets need generating, but {KEY_ENV} is not set; "
+            "set it, or use --backend preview for a free animatic"
+        )
     if to_spend > 0 and not options.yes:
         if not options.interactive:
-            raise ConsentRequired(f"this build would spend {to_spend} credits (${to_spend / 100:.2f}); "
-                                  "pass --yes to allow spending when not in a terminal")
+            raise ConsentRequired(
+                f"this build would spend {to_spend} credits (${to_spend / 100:.2f}); "
+                "pass --yes to allow spending when not in a terminal"
+            )
         if not confirm(plan):
             raise ConsentRequired("not confirmed; nothing was spent")
 
@@ -173,11 +207,15 @@ def _run_runway(ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit,
         async with RunwayClient.from_env() as client:
             org = await client.organization()
             if org.credit_balance is not None and org.credit_balance < to_spend:
-                raise BudgetExceeded(f"the organisation has {org.credit_balance} credits; this build needs "
-                                     f"{to_spend}")
-            budget = Budget(options.max_credits if options.max_credits is not None else ws.graph.project.budget)
-            ropts = RunwayOptions(options.concurrency, options.task_timeout, options.poll_scale,
-                                  resubmit_lost=options.yes)
+                raise BudgetExceeded(
+                    f"the organisation has {org.credit_balance} credits; this build needs {to_spend}"
+                )
+            budget = Budget(
+                options.max_credits if options.max_credits is not None else ws.graph.project.budget
+            )
+            ropts = RunwayOptions(
+                options.concurrency, options.task_timeout, options.poll_scale, resubmit_lost=options.yes
+            )
             producer = RunwayProducer(client, ws.store, journal, org, ropts, budget)
             return await Executor(ws.store, producer, emit).run(list(ws.graph.assets), ws.keys)
 
@@ -186,8 +224,10 @@ def _run_runway(ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit,
         if ws.store.has(entry.key):
             journal.remove(entry.key)
     if report.possibly_billed:
-        notices.append(f"{report.possibly_billed} credits may have been billed for create requests whose "
-                       "response was lost; check the Runway dashboard")
+        notices.append(
+            f"{report.possibly_billed} credits may have been billed for create requests whose "
+            "response was lost; check the Runway dashboard"
+        )
     return report, notices
 
 
@@ -212,9 +252,16 @@ def _write_lock(ws: Workspace, report: BuildReport) -> Path:
         rec, _ = hit
         asset = ws.graph.by_name()[r.name]
         lock.assets[r.name] = LockEntry(
-            key=r.key, kind=r.kind, model=r.model, task_id=rec.task_id, output_sha256=rec.output_sha256,
-            duration=rec.duration, seed=asset.seed, credits_estimated=asset.credits,
-            credits_charged=rec.credits_charged, parts=ws.parts[r.name],
+            key=r.key,
+            kind=r.kind,
+            model=r.model,
+            task_id=rec.task_id,
+            output_sha256=rec.output_sha256,
+            duration=rec.duration,
+            seed=asset.seed,
+            credits_estimated=asset.credits,
+            credits_charged=rec.credits_charged,
+            parts=ws.parts[r.name],
         )
     if ws.lock is not None and ws.lock.dumps() == lock.dumps():
         return ws.spec.resolve().parent / f"{ws.spec.stem}.lock.json"

@@ -82,7 +82,9 @@ class ModelRow:
     model: str
     endpoint: Endpoint
     kind: Kind
-    inputs: frozenset[str]  # what the endpoint takes: text, image, video, character, performance, references, audio
+    inputs: frozenset[
+        str
+    ]  # what the endpoint takes: text, image, video, character, performance, references, audio
     requires: frozenset[str]  # which of those must be present
     price: Price
     ratios: tuple[str, ...] = ()

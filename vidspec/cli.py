@@ -63,12 +63,22 @@ def validate(spec: Path, fmt: str, max_credits: float | None) -> None:
 @cli.command()
 @click.argument("spec", type=SPEC)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing is to be spent, 2 when credits would be.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 when nothing is to be spent, 2 when credits would be."
+)
 @click.option("--max-credits", type=float, help="Budget for this plan (overrides the spec's `budget`).")
-@click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory (default .vidspec beside the spec).")
+@click.option(
+    "--cache-dir", type=click.Path(path_type=Path), help="Cache directory (default .vidspec beside the spec)."
+)
 @click.option("--backend", type=click.Choice(["runway", "preview"]), default="runway", show_default=True)
-def plan(spec: Path, as_json: bool, detailed_exitcode: bool, max_credits: float | None, cache_dir: Path | None,
-         backend: str) -> None:
+def plan(
+    spec: Path,
+    as_json: bool,
+    detailed_exitcode: bool,
+    max_credits: float | None,
+    cache_dir: Path | None,
+    backend: str,
+) -> None:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
     from .views.plan import render_plan
     from .workspace import Workspace
@@ -89,23 +99,53 @@ def plan(spec: Path, as_json: bool, detailed_exitcode: bool, max_credits: float 
 
 @cli.command()
 @click.argument("spec", type=SPEC)
-@click.option("--backend", type=click.Choice(["runway", "preview"]),
-              help="runway (paid) or preview (free, local). Default: runway when RUNWAYML_API_SECRET is set.")
+@click.option(
+    "--backend",
+    type=click.Choice(["runway", "preview"]),
+    help="runway (paid) or preview (free, local). Default: runway when RUNWAYML_API_SECRET is set.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Allow spending credits without asking.")
-@click.option("--locked", is_flag=True, help="Fail, before spending anything, if any asset would be generated (CI).")
+@click.option(
+    "--locked", is_flag=True, help="Fail, before spending anything, if any asset would be generated (CI)."
+)
 @click.option("--concurrency", type=click.IntRange(min=1), help="At most N tasks per model at once.")
 @click.option("--max-credits", type=float, help="Budget for this build (overrides the spec's `budget`).")
-@click.option("--task-timeout", type=float, default=600.0, show_default=True, help="Seconds to wait for one task.")
-@click.option("--poll-scale", type=float, default=1.0, show_default=True, hidden=True,
-              help="Scale every poll interval (tests).")
-@click.option("--cache-dir", type=click.Path(path_type=Path), envvar="VIDSPEC_CACHE_DIR",
-              help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).")
+@click.option(
+    "--task-timeout", type=float, default=600.0, show_default=True, help="Seconds to wait for one task."
+)
+@click.option(
+    "--poll-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    hidden=True,
+    help="Scale every poll interval (tests).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="VIDSPEC_CACHE_DIR",
+    help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+)
 @click.option("--no-stitch", is_flag=True, help="Generate and cache the assets only.")
 @click.option("--force-stitch", is_flag=True, help="Re-encode the final cut even if it is up to date.")
-@click.option("--json", "as_json", is_flag=True, help="JSON-lines events on stdout instead of the live display.")
-def build(spec: Path, backend: str | None, yes: bool, locked: bool, concurrency: int | None,
-          max_credits: float | None, task_timeout: float, poll_scale: float, cache_dir: Path | None,
-          no_stitch: bool, force_stitch: bool, as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON-lines events on stdout instead of the live display."
+)
+def build(
+    spec: Path,
+    backend: str | None,
+    yes: bool,
+    locked: bool,
+    concurrency: int | None,
+    max_credits: float | None,
+    task_timeout: float,
+    poll_scale: float,
+    cache_dir: Path | None,
+    no_stitch: bool,
+    force_stitch: bool,
+    as_json: bool,
+) -> None:
     """Generate every missing asset, cache it, lock it, and stitch the final cut."""
     from .build import BuildOptions, choose_backend
     from .build import build as run_build
@@ -114,15 +154,28 @@ def build(spec: Path, backend: str | None, yes: bool, locked: bool, concurrency:
     chosen, notice = choose_backend(backend)
     if notice:
         click.echo(f"vidspec: {notice}", err=True)
-    opts = BuildOptions(chosen, yes, locked, concurrency, max_credits, task_timeout, poll_scale, cache_dir,
-                        not no_stitch, force_stitch, interactive=sys.stdin.isatty() and sys.stdout.isatty())
+    opts = BuildOptions(
+        chosen,
+        yes,
+        locked,
+        concurrency,
+        max_credits,
+        task_timeout,
+        poll_scale,
+        cache_dir,
+        not no_stitch,
+        force_stitch,
+        interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+    )
     console = _console(stderr=as_json)
 
     def confirm(p: Any) -> bool:
         from .views.plan import render_plan
 
         render_plan(p.to_json(), console)
-        return click.confirm(f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?", default=False)
+        return click.confirm(
+            f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?", default=False
+        )
 
     view: Any = JsonLines() if as_json else LiveView(console, 0)
     with view:
@@ -159,8 +212,10 @@ def _print_summary(summary: dict[str, Any], report: Any, console: Any) -> None:
             charged = "-" if r.credits_charged is None else str(r.credits_charged)
             table.add_row(r.name, r.state, str(r.credits_estimated), charged)
         console.print(table)
-    console.print(f"{summary['generated']} generated, {summary['cached']} cached, {len(summary['failed'])} failed; "
-                  f"charged {summary['credits_charged']} credits")
+    console.print(
+        f"{summary['generated']} generated, {summary['cached']} cached, {len(summary['failed'])} failed; "
+        f"charged {summary['credits_charged']} credits"
+    )
     for note in summary["notices"]:
         console.print(f"[yellow]note:[/] {note}")
     for f in summary["failed"]:
@@ -198,8 +253,12 @@ def models(as_json: bool, voices: bool) -> None:
         "price": r.price.describe(), "retired": r.retired,
     } for r in cat.CATALOG]  # fmt: skip
     if as_json:
-        click.echo(json.dumps({"models": rows, "voices": list(cat.VOICES), "dub_languages": list(cat.DUB_LANGUAGES)},
-                              indent=2))
+        click.echo(
+            json.dumps(
+                {"models": rows, "voices": list(cat.VOICES), "dub_languages": list(cat.DUB_LANGUAGES)},
+                indent=2,
+            )
+        )
         return
     from rich.table import Table
 
@@ -266,15 +325,19 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"vidspec: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("vidspec: interrupted; the cache and lockfile are intact, run the same command to resume",
-                   err=True)
+        click.echo(
+            "vidspec: interrupted; the cache and lockfile are intact, run the same command to resume",
+            err=True,
+        )
         sys.exit(130)
     except SystemExit:
         raise
     except Exception as exc:  # a bug: one line for users, the traceback on request
         if os.environ.get("VIDSPEC_DEBUG"):
             raise
-        click.echo(f"vidspec: internal error: {type(exc).__name__}: {exc} (set VIDSPEC_DEBUG=1 for the traceback)",
-                   err=True)
+        click.echo(
+            f"vidspec: internal error: {type(exc).__name__}: {exc} (set VIDSPEC_DEBUG=1 for the traceback)",
+            err=True,
+        )
         sys.exit(70)
     sys.exit(0)

@@ -23,8 +23,14 @@ def output_ratio(graph: Graph) -> str:
     return "1280:720"
 
 
-def build_timeline(graph: Graph, paths: Mapping[str, Path], keys: Mapping[str, str], output: Path,
-                   *, preset: str | None = None) -> Timeline:
+def build_timeline(
+    graph: Graph,
+    paths: Mapping[str, Path],
+    keys: Mapping[str, str],
+    output: Path,
+    *,
+    preset: str | None = None,
+) -> Timeline:
     """`paths` maps asset names to their cached files."""
     project = graph.project
     w, h = ratio_size(output_ratio(graph))
@@ -59,7 +65,21 @@ def build_timeline(graph: Graph, paths: Mapping[str, Path], keys: Mapping[str, s
         mpath = (graph.base / project.music.path).resolve()
         duck = project.music.duck
         gain = None if duck is False else 0.35 if duck is True else float(duck)
-        music = Music(mpath, project.music.volume, project.music.fade_in, project.music.fade_out, gain,
-                      FileDigests()(mpath))
-    return Timeline(tuple(cuts), output, w, h, project.output.fps, music, project.output.captions,
-                    preset or project.output.preset)
+        music = Music(
+            mpath,
+            project.music.volume,
+            project.music.fade_in,
+            project.music.fade_out,
+            gain,
+            FileDigests()(mpath),
+        )
+    return Timeline(
+        tuple(cuts),
+        output,
+        w,
+        h,
+        project.output.fps,
+        music,
+        project.output.captions,
+        preset or project.output.preset,
+    )

@@ -149,19 +149,41 @@ class Executor:
         return BuildReport(results, time.monotonic() - start)
 
     def _result(self, asset: Asset, key: str, state: str, **kw: Any) -> AssetResult:
-        return AssetResult(asset.name, asset.scene_id, asset.kind, asset.row.model, key, state, asset.credits, **kw)
+        return AssetResult(
+            asset.name, asset.scene_id, asset.kind, asset.row.model, key, state, asset.credits, **kw
+        )
 
     def _event(self, asset: Asset, state: str, **kw: Any) -> None:
-        self.emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "kind": asset.kind,
-                   "model": asset.row.model, "state": state, "credits": asset.credits, **kw})
+        self.emit(
+            {
+                "event": "asset",
+                "asset": asset.name,
+                "scene": asset.scene_id,
+                "kind": asset.kind,
+                "model": asset.row.model,
+                "state": state,
+                "credits": asset.credits,
+                **kw,
+            }
+        )
 
-    async def _one(self, asset: Asset, key: str, deps: Mapping[str, asyncio.Task[AssetResult]]) -> AssetResult:
+    async def _one(
+        self, asset: Asset, key: str, deps: Mapping[str, asyncio.Task[AssetResult]]
+    ) -> AssetResult:
         hit = self.store.get(key)
         if hit is not None:
             rec, path = hit
             self._event(asset, "cached")
-            return self._result(asset, key, "cached", credits_charged=rec.credits_charged, task_id=rec.task_id,
-                                path=path, duration=rec.duration, output_sha256=rec.output_sha256)
+            return self._result(
+                asset,
+                key,
+                "cached",
+                credits_charged=rec.credits_charged,
+                task_id=rec.task_id,
+                path=path,
+                duration=rec.duration,
+                output_sha256=rec.output_sha256,
+            )
         dep_paths: dict[str, Path] = {}
         for name, task in deps.items():
             dep = await task
@@ -174,9 +196,18 @@ class Executor:
             first = await self._by_key[key]
             state = "shared" if first.path is not None else "failed"
             self._event(asset, "done" if first.path else "failed", shared_with=first.name)
-            return self._result(asset, key, state, path=first.path, duration=first.duration,
-                                task_id=first.task_id, credits_charged=0, output_sha256=first.output_sha256,
-                                error=first.error, note=f"same request as '{first.name}'")
+            return self._result(
+                asset,
+                key,
+                state,
+                path=first.path,
+                duration=first.duration,
+                task_id=first.task_id,
+                credits_charged=0,
+                output_sha256=first.output_sha256,
+                error=first.error,
+                note=f"same request as '{first.name}'",
+            )
         fut: asyncio.Future[AssetResult] = asyncio.get_running_loop().create_future()
         self._by_key[key] = fut
         result = await self._make(asset, key, dep_paths)
@@ -192,19 +223,48 @@ class Executor:
             digest = await asyncio.to_thread(sha256_file, produced.path)
         except AssetFailed as exc:
             self._event(asset, "failed", message=str(exc), elapsed=round(time.monotonic() - started, 2))
-            return self._result(asset, key, "failed", error=str(exc), credits_charged=exc.charged,
-                                possibly_billed=exc.possibly_billed)
+            return self._result(
+                asset,
+                key,
+                "failed",
+                error=str(exc),
+                credits_charged=exc.charged,
+                possibly_billed=exc.possibly_billed,
+            )
         duration = None if asset.media == "image" else round(info.duration, 3)
         record = Record(
-            key=key, name=asset.name, kind=asset.kind, model=asset.row.model, endpoint=asset.row.endpoint,
-            file=key.split(":", 1)[1] + produced.path.suffix, output_sha256=digest,
-            size=produced.path.stat().st_size, duration=duration, task_id=produced.task_id,
-            credits_estimated=asset.credits, credits_charged=produced.credits_charged, created_at=now(),
+            key=key,
+            name=asset.name,
+            kind=asset.kind,
+            model=asset.row.model,
+            endpoint=asset.row.endpoint,
+            file=key.split(":", 1)[1] + produced.path.suffix,
+            output_sha256=digest,
+            size=produced.path.stat().st_size,
+            duration=duration,
+            task_id=produced.task_id,
+            credits_estimated=asset.credits,
+            credits_charged=produced.credits_charged,
+            created_at=now(),
             backend=self.producer.backend,
         )
         path = await asyncio.to_thread(self.store.put, key, produced.path, record)
-        self._event(asset, "done", credits_charged=produced.credits_charged,
-                    elapsed=round(time.monotonic() - started, 2), message=produced.note)
-        return self._result(asset, key, "done", credits_charged=produced.credits_charged, task_id=produced.task_id,
-                            path=path, duration=duration, output_sha256=digest, note=produced.note,
-                            possibly_billed=produced.possibly_billed)
+        self._event(
+            asset,
+            "done",
+            credits_charged=produced.credits_charged,
+            elapsed=round(time.monotonic() - started, 2),
+            message=produced.note,
+        )
+        return self._result(
+            asset,
+            key,
+            "done",
+            credits_charged=produced.credits_charged,
+            task_id=produced.task_id,
+            path=path,
+            duration=duration,
+            output_sha256=digest,
+            note=produced.note,
+            possibly_billed=produced.possibly_billed,
+        )

@@ -104,7 +104,9 @@ def image_asset(rs: ResolvedScene, img: GeneratedImage, base: Path) -> Asset:
     if img.seed is not None:
         body["seed"] = img.seed
     _moderation(body, rs.get("public_figure_threshold"), row)
-    return Asset(f"{rs.id}.image", rs.id, rs.index, "image", row, body, (), credits(row, ratio=ratio), None, img.seed)
+    return Asset(
+        f"{rs.id}.image", rs.id, rs.index, "image", row, body, (), credits(row, ratio=ratio), None, img.seed
+    )
 
 
 def video_asset(rs: ResolvedScene, ctx: Context, image: Asset | None) -> Asset:
@@ -125,7 +127,9 @@ def video_asset(rs: ResolvedScene, ctx: Context, image: Asset | None) -> Asset:
     elif row.endpoint == "video_to_video":
         body["videoUri"] = _uri(rs.get("video"), base, "video")
         if rs.get("references"):
-            body["references"] = [{"type": "image", "uri": _uri(r.path, base, "image")} for r in rs.get("references")]
+            body["references"] = [
+                {"type": "image", "uri": _uri(r.path, base, "image")} for r in rs.get("references")
+            ]
     elif row.endpoint == "character_performance":
         character = rs.get("character")
         ckind = media_kind_of(input_ref(character, base))
@@ -142,8 +146,18 @@ def video_asset(rs: ResolvedScene, ctx: Context, image: Asset | None) -> Asset:
     if rs.get("seed") is not None:
         body["seed"] = rs.get("seed")
     _moderation(body, rs.get("public_figure_threshold"), row)
-    return Asset(f"{rs.id}.video", rs.id, rs.index, "video", row, body, deps,
-                 credits(row, seconds=seconds, audio=audio), seconds, rs.get("seed"))
+    return Asset(
+        f"{rs.id}.video",
+        rs.id,
+        rs.index,
+        "video",
+        row,
+        body,
+        deps,
+        credits(row, seconds=seconds, audio=audio),
+        seconds,
+        rs.get("seed"),
+    )
 
 
 def narration_asset(rs: ResolvedScene) -> Asset | None:
@@ -154,8 +168,17 @@ def narration_asset(rs: ResolvedScene) -> Asset | None:
     row = cat.row(model, "text_to_speech")
     assert row is not None
     body = {"model": row.model, "promptText": text, "voice": {"type": "runway-preset", "presetId": voice}}
-    return Asset(f"{rs.id}.narration", rs.id, rs.index, "narration", row, body, (),
-                 credits(row, chars=len(text)), estimate_speech_seconds(text))
+    return Asset(
+        f"{rs.id}.narration",
+        rs.id,
+        rs.index,
+        "narration",
+        row,
+        body,
+        (),
+        credits(row, chars=len(text)),
+        estimate_speech_seconds(text),
+    )
 
 
 def sfx_asset(rs: ResolvedScene, ctx: Context) -> Asset | None:
@@ -172,7 +195,9 @@ def sfx_asset(rs: ResolvedScene, ctx: Context) -> Asset | None:
     body: dict[str, Any] = {"model": row.model, "promptText": sfx.prompt, "duration": seconds}
     if sfx.loop:
         body["loop"] = True
-    return Asset(f"{rs.id}.sfx", rs.id, rs.index, "sfx", row, body, (), credits(row, seconds=seconds), seconds)
+    return Asset(
+        f"{rs.id}.sfx", rs.id, rs.index, "sfx", row, body, (), credits(row, seconds=seconds), seconds
+    )
 
 
 def dub_asset(project: Project, narration: Asset) -> Asset | None:
@@ -182,8 +207,17 @@ def dub_asset(project: Project, narration: Asset) -> Asset | None:
     assert row is not None
     body = {"model": row.model, "audioUri": {"$asset": narration.name}, "targetLang": project.dub.language}
     seconds = narration.seconds or 0.0
-    return Asset(f"{narration.scene_id}.dub", narration.scene_id, narration.scene_index, "dub", row, body,
-                 (narration.name,), credits(row, seconds=seconds), seconds)
+    return Asset(
+        f"{narration.scene_id}.dub",
+        narration.scene_id,
+        narration.scene_index,
+        "dub",
+        row,
+        body,
+        (narration.name,),
+        credits(row, seconds=seconds),
+        seconds,
+    )
 
 
 def build_graph(project: Project, base: Path, scenes: list[ResolvedScene] | None = None) -> Graph:

@@ -11,7 +11,11 @@ from .resolve import ResolvedScene
 from .spec import GeneratedImage
 
 MediaKind = Literal["image", "video", "audio"]
-FORMATS: dict[MediaKind, tuple[str, ...]] = {"image": IMAGE_FORMATS, "video": VIDEO_FORMATS, "audio": AUDIO_FORMATS}
+FORMATS: dict[MediaKind, tuple[str, ...]] = {
+    "image": IMAGE_FORMATS,
+    "video": VIDEO_FORMATS,
+    "audio": AUDIO_FORMATS,
+}
 
 
 @dataclass(frozen=True)

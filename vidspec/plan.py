@@ -110,8 +110,13 @@ def reason_text(reason: tuple[str, Any]) -> str:
     return str(arg)
 
 
-def _changes(asset: Asset, old: Mapping[str, str], new: Mapping[str, str], regenerated: set[str],
-             by_name: Mapping[str, Asset]) -> tuple[str, Any]:
+def _changes(
+    asset: Asset,
+    old: Mapping[str, str],
+    new: Mapping[str, str],
+    regenerated: set[str],
+    by_name: Mapping[str, Asset],
+) -> tuple[str, Any]:
     changed = sorted(set(old) ^ set(new) | {f for f in new if f in old and old[f] != new[f]})
     words: list[str] = []
     for name in changed:

@@ -19,8 +19,24 @@ from .graph import Asset
 from .inputs import input_ref
 from .store import LocalStore
 
-DUB_VOICES = {"fr": "fr", "de": "de", "es": "es", "it": "it", "pt": "pt", "ja": "ja", "zh": "cmn", "hi": "hi",
-              "ru": "ru", "ko": "ko", "nl": "nl", "pl": "pl", "sv": "sv", "tr": "tr", "ar": "ar", "id": "id"}
+DUB_VOICES = {
+    "fr": "fr",
+    "de": "de",
+    "es": "es",
+    "it": "it",
+    "pt": "pt",
+    "ja": "ja",
+    "zh": "cmn",
+    "hi": "hi",
+    "ru": "ru",
+    "ko": "ko",
+    "nl": "nl",
+    "pl": "pl",
+    "sv": "sv",
+    "tr": "tr",
+    "ar": "ar",
+    "id": "id",
+}
 
 
 def key_seed(key: str) -> int:
@@ -30,8 +46,9 @@ def key_seed(key: str) -> int:
 class PreviewProducer:
     backend = "preview"
 
-    def __init__(self, store: LocalStore, *, out_ratio: str, fps: int, base: Path,
-                 narration_texts: Mapping[str, str]) -> None:
+    def __init__(
+        self, store: LocalStore, *, out_ratio: str, fps: int, base: Path, narration_texts: Mapping[str, str]
+    ) -> None:
         self.store = store
         self.out_ratio = out_ratio
         self.fps = fps
@@ -45,11 +62,19 @@ class PreviewProducer:
     def _tmp(self, key: str, ext: str) -> Path:
         return self.store.tmp_dir() / f"{key.split(':')[1][:16]}.{uuid.uuid4().hex[:8]}{ext}"
 
-    async def produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit,
-                      slot: asyncio.Semaphore) -> Produced:
+    async def produce(
+        self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit, slot: asyncio.Semaphore
+    ) -> Produced:
         async with slot:
-            emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "rendering",
-                  "credits": 0})
+            emit(
+                {
+                    "event": "asset",
+                    "asset": asset.name,
+                    "scene": asset.scene_id,
+                    "state": "rendering",
+                    "credits": 0,
+                }
+            )
             return await asyncio.to_thread(self._render, asset, key, deps)
 
     def _render(self, asset: Asset, key: str, deps: Mapping[str, Path]) -> Produced:
@@ -58,18 +83,30 @@ class PreviewProducer:
         note = None
         if asset.kind == "image":
             w, h = ratio_size(body["ratio"])
-            refs = [Path(r["uri"]["$file"]) for r in body.get("referenceImages", []) if isinstance(r["uri"], dict)]
+            refs = [
+                Path(r["uri"]["$file"]) for r in body.get("referenceImages", []) if isinstance(r["uri"], dict)
+            ]
             out = self._tmp(key, ".png")
             standins.render_image(out, width=w, height=h, prompt=body["promptText"], seed=seed, refs=refs)
         elif asset.kind == "video":
             w, h = ratio_size(body.get("ratio") or self.out_ratio)
             out = self._tmp(key, ".mp4")
             standins.render_video(
-                out, width=w, height=h, fps=self.fps, duration=float(asset.seconds or 5), title=asset.scene_id,
+                out,
+                width=w,
+                height=h,
+                fps=self.fps,
+                duration=float(asset.seconds or 5),
+                title=asset.scene_id,
                 prompt=body.get("promptText", ""),
-                footer=[f"{asset.row.model} {asset.row.endpoint.replace('_', '-')}", f"{asset.seconds:g} s",
-                        f"{asset.credits} credits on Runway"],
-                seed=seed, image=self._image(body, deps), audio=bool(body.get("audio", False)),
+                footer=[
+                    f"{asset.row.model} {asset.row.endpoint.replace('_', '-')}",
+                    f"{asset.seconds:g} s",
+                    f"{asset.credits} credits on Runway",
+                ],
+                seed=seed,
+                image=self._image(body, deps),
+                audio=bool(body.get("audio", False)),
             )
         elif asset.kind == "narration":
             out = self._tmp(key, ".wav")
@@ -97,6 +134,10 @@ class PreviewProducer:
         if isinstance(prompt_image, str) and not prompt_image.startswith(("http", "data:")):
             return input_ref(prompt_image, self.base).path
         character = body.get("character")
-        if isinstance(character, dict) and isinstance(character.get("uri"), dict) and character.get("type") == "image":
-            return Path(str(character["uri"]["$file"]))  # type: ignore[index]
+        if (
+            isinstance(character, dict)
+            and isinstance(character.get("uri"), dict)
+            and character.get("type") == "image"
+        ):
+            return Path(str(character["uri"]["$file"]))
         return None

@@ -20,7 +20,8 @@ TAG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,15}$")
 TAG_USE_RE = re.compile(r"@([A-Za-z][A-Za-z0-9_]*)")
 NEGATIVE_RE = re.compile(r"\b(no|without|don'?t|do not|never|avoid)\s+([a-z][\w-]*)", re.IGNORECASE)
 MULTI_SCENE_RE = re.compile(
-    r"\b(cut to|then cuts? to|next scene|scene \d+|after that,|afterwards,|meanwhile|smash cut)\b", re.IGNORECASE
+    r"\b(cut to|then cuts? to|next scene|scene \d+|after that,|afterwards,|meanwhile|smash cut)\b",
+    re.IGNORECASE,
 )
 
 
@@ -62,19 +63,31 @@ class Context:
 def check_prompt_text(text: str, path: PathT, what: str) -> Iterator[Diagnostic]:
     n = utf16_len(text)
     if n > cat.PROMPT_LIMIT_UTF16:
-        yield error("VS206", f"{what} is {n} UTF-16 code units long; the limit is {cat.PROMPT_LIMIT_UTF16}", path,
-                    f"shorten it by {n - cat.PROMPT_LIMIT_UTF16} (an emoji counts as 2)")
+        yield error(
+            "VS206",
+            f"{what} is {n} UTF-16 code units long; the limit is {cat.PROMPT_LIMIT_UTF16}",
+            path,
+            f"shorten it by {n - cat.PROMPT_LIMIT_UTF16} (an emoji counts as 2)",
+        )
 
 
 def check_prompt_advice(text: str, path: PathT) -> Iterator[Diagnostic]:
     m = NEGATIVE_RE.search(text)
     if m:
-        yield warning("VS701", f"negative phrasing '{m.group(0)}' gives unpredictable results", path,
-                      "describe what should be seen instead (e.g. 'sharp focus' rather than 'no blur')")
+        yield warning(
+            "VS701",
+            f"negative phrasing '{m.group(0)}' gives unpredictable results",
+            path,
+            "describe what should be seen instead (e.g. 'sharp focus' rather than 'no blur')",
+        )
     m2 = MULTI_SCENE_RE.search(text)
     if m2:
-        yield warning("VS702", f"the prompt seems to describe more than one scene ('{m2.group(0)}')", path,
-                      "describe a single 5-10 s scene; split the rest into scenes of their own")
+        yield warning(
+            "VS702",
+            f"the prompt seems to describe more than one scene ('{m2.group(0)}')",
+            path,
+            "describe a single 5-10 s scene; split the rest into scenes of their own",
+        )
 
 
 # ---- models -------------------------------------------------------------------------------------
@@ -83,13 +96,21 @@ def check_prompt_advice(text: str, path: PathT) -> Iterator[Diagnostic]:
 def check_model_kind(model: str, kind: cat.Kind, path: PathT) -> Iterator[Diagnostic]:
     rows = cat.rows_for(model)
     if not rows:
-        yield error("VS201", f"unknown model '{model}'", path,
-                    did_you_mean(model, cat.models_of_kind(kind), "run `vidspec models` for the catalogue"))
+        yield error(
+            "VS201",
+            f"unknown model '{model}'",
+            path,
+            did_you_mean(model, cat.models_of_kind(kind), "run `vidspec models` for the catalogue"),
+        )
         return
     if rows[0].kind != kind:
         choices = ", ".join(cat.models_of_kind(kind))
-        yield error("VS207", f"'{model}' is a {rows[0].kind} model, used here for a {kind}", path,
-                    f"{kind} models: {choices}")
+        yield error(
+            "VS207",
+            f"'{model}' is a {rows[0].kind} model, used here for a {kind}",
+            path,
+            f"{kind} models: {choices}",
+        )
     elif rows[0].retired:
         yield warning("VS208", rows[0].retired, path, "see `vidspec models`")
 
@@ -125,20 +146,36 @@ def check_video_model(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
         others = [r.model for r in cat.CATALOG if r.endpoint == endpoint]
         near = [r for r in cat.rows_for(model) if inputs <= r.inputs]
         if near:  # e.g. text only on an image-only model: say what is missing
-            need = sorted(near[0].requires - inputs)
-            yield error("VS203", f"{near[0].label} needs {' and '.join(_INPUT_WORDS[n] for n in need)}",
-                        rs.path, f"{model} does {offers} only; add `{need[0]}:`, or use "
-                        f"{', '.join(others)} for {endpoint.replace('_', '-')}")
+            needed = sorted(near[0].requires - inputs)
+            yield error(
+                "VS203",
+                f"{near[0].label} needs {' and '.join(_INPUT_WORDS[n] for n in needed)}",
+                rs.path,
+                f"{model} does {offers} only; add `{needed[0]}:`, or use "
+                f"{', '.join(others)} for {endpoint.replace('_', '-')}",
+            )
             return
-        yield error("VS202", f"{model} does not do {endpoint.replace('_', '-')} (this scene has {_describe(inputs)})",
-                    mpath, f"{model} does {offers}; for {endpoint.replace('_', '-')} use {', '.join(others)}")
+        yield error(
+            "VS202",
+            f"{model} does not do {endpoint.replace('_', '-')} (this scene has {_describe(inputs)})",
+            mpath,
+            f"{model} does {offers}; for {endpoint.replace('_', '-')} use {', '.join(others)}",
+        )
         return
     for need in sorted(row.requires - inputs):
-        yield error("VS203", f"{row.label} needs {_INPUT_WORDS[need]}", rs.path,
-                    f"add `{ {'text': 'prompt'}.get(need, need) }:` to the scene")
+        yield error(
+            "VS203",
+            f"{row.label} needs {_INPUT_WORDS[need]}",
+            rs.path,
+            f"add `{ {'text': 'prompt'}.get(need, need) }:` to the scene",
+        )
     for extra in sorted(inputs - row.inputs):
-        yield error("VS202", f"{row.label} does not take {_INPUT_WORDS[extra]}", rs.where(extra),
-                    f"remove `{extra}` or choose another model")
+        yield error(
+            "VS202",
+            f"{row.label} does not take {_INPUT_WORDS[extra]}",
+            rs.where(extra),
+            f"remove `{extra}` or choose another model",
+        )
     yield from check_options(rs, row)
     yield from check_ratio(rs, row)
     yield from check_duration(rs, row, ctx)
@@ -149,20 +186,32 @@ def check_options(rs: ResolvedScene, row: cat.ModelRow) -> Iterator[Diagnostic]:
         if rs.explicit(opt) and rs.get(opt) is not None and opt not in row.options:
             yield error("VS209", f"{row.model} does not take `{opt}`", rs.where(opt), f"remove `{opt}`")
     if "image" in scene_inputs(rs) and rs.get("image_position") not in row.image_positions:
-        yield error("VS209", f"{row.model} accepts image_position {', '.join(row.image_positions)} only",
-                    rs.where("image_position"), "use first, or a Veo model for last")
+        yield error(
+            "VS209",
+            f"{row.model} accepts image_position {', '.join(row.image_positions)} only",
+            rs.where("image_position"),
+            "use first, or a Veo model for last",
+        )
 
 
 def check_ratio(rs: ResolvedScene, row: cat.ModelRow) -> Iterator[Diagnostic]:
     ratio = rs.get("ratio")
     if not row.ratios:
         if rs.explicit("ratio"):
-            yield error("VS209", f"{row.model} keeps the input video's size and takes no ratio", rs.where("ratio"),
-                        "remove `ratio` from this scene")
+            yield error(
+                "VS209",
+                f"{row.model} keeps the input video's size and takes no ratio",
+                rs.where("ratio"),
+                "remove `ratio` from this scene",
+            )
         return
     if ratio not in row.ratios:
-        yield error("VS204", f"{row.label} does not support ratio {ratio}", rs.where("ratio"),
-                    f"{row.label} accepts ratios {', '.join(row.ratios)}")
+        yield error(
+            "VS204",
+            f"{row.label} does not support ratio {ratio}",
+            rs.where("ratio"),
+            f"{row.label} accepts ratios {', '.join(row.ratios)}",
+        )
 
 
 def check_duration(rs: ResolvedScene, row: cat.ModelRow, ctx: Context) -> Iterator[Diagnostic]:
@@ -171,8 +220,12 @@ def check_duration(rs: ResolvedScene, row: cat.ModelRow, ctx: Context) -> Iterat
         if duration is None:
             return  # the built-in default is always allowed
         if duration not in row.durations:
-            yield error("VS205", f"{row.label} does not support a duration of {duration} s", rs.where("duration"),
-                        f"{row.label} accepts {row.durations_text()}; vidspec never rounds")
+            yield error(
+                "VS205",
+                f"{row.label} does not support a duration of {duration} s",
+                rs.where("duration"),
+                f"{row.label} accepts {row.durations_text()}; vidspec never rounds",
+            )
         return
     src = "performance" if row.endpoint == "character_performance" else "video"
     raw = rs.get(src)
@@ -182,20 +235,36 @@ def check_duration(rs: ResolvedScene, row: cat.ModelRow, ctx: Context) -> Iterat
     length = ctx.video_length(ref)
     if length is None:
         if duration is None and ref.url is not None:
-            yield error("VS306", f"the length of {src} {raw!r} is unknown, so the scene cannot be priced",
-                        rs.where(src), "set `duration:` to the input video's length in seconds")
+            yield error(
+                "VS306",
+                f"the length of {src} {raw!r} is unknown, so the scene cannot be priced",
+                rs.where(src),
+                "set `duration:` to the input video's length in seconds",
+            )
         elif duration is None and ref.path is not None and ref.path.is_file():
-            yield error("VS306", f"cannot read the length of {raw!r} (not an MP4/MOV?)", rs.where(src),
-                        "re-encode it as MP4, or set `duration:` to its length")
+            yield error(
+                "VS306",
+                f"cannot read the length of {raw!r} (not an MP4/MOV?)",
+                rs.where(src),
+                "re-encode it as MP4, or set `duration:` to its length",
+            )
         return
     if duration is not None and abs(duration - length) > 0.5:
-        yield error("VS205", f"{row.label} output follows the {src}'s length ({length:.1f} s), not {duration} s",
-                    rs.where("duration"), "remove `duration` from this scene")
+        yield error(
+            "VS205",
+            f"{row.label} output follows the {src}'s length ({length:.1f} s), not {duration} s",
+            rs.where("duration"),
+            "remove `duration` from this scene",
+        )
     if row.endpoint == "character_performance":
         lo, hi = cat.PERFORMANCE_DURATION
         if not lo <= length <= hi:
-            yield error("VS307", f"the performance video is {length:.1f} s; act_two takes {lo:g}-{hi:g} s",
-                        rs.where("performance"), "trim or extend the performance video")
+            yield error(
+                "VS307",
+                f"the performance video is {length:.1f} s; act_two takes {lo:g}-{hi:g} s",
+                rs.where("performance"),
+                "trim or extend the performance video",
+            )
 
 
 def scene_seconds(rs: ResolvedScene, ctx: Context) -> float:
@@ -220,14 +289,18 @@ def scene_seconds(rs: ResolvedScene, ctx: Context) -> float:
 # ---- files --------------------------------------------------------------------------------------
 
 
-def check_file(raw: str, kinds: tuple[MediaKind, ...], path: PathT, ctx: Context, what: str) -> Iterator[Diagnostic]:
+def check_file(
+    raw: str, kinds: tuple[MediaKind, ...], path: PathT, ctx: Context, what: str
+) -> Iterator[Diagnostic]:
     ref = input_ref(raw, ctx.base)
     allowed = tuple(ext for k in kinds for ext in FORMATS[k])
     if ref.url is not None:
         if raw.startswith("data:"):
             return
         if not raw.startswith("https://"):
-            yield error("VS304", f"{what} URL must use https: {raw}", path, "use an https:// URL or a local file")
+            yield error(
+                "VS304", f"{what} URL must use https: {raw}", path, "use an https:// URL or a local file"
+            )
         return
     assert ref.path is not None
     if not ref.path.exists():
@@ -238,27 +311,49 @@ def check_file(raw: str, kinds: tuple[MediaKind, ...], path: PathT, ctx: Context
             close = suggest(ref.path.name, names)
             if close:
                 hint = f"did you mean '{Path(raw).parent / close[0]}'?"
-        yield error("VS301", f"{what} file not found: {raw}", path, hint or "paths are relative to the spec file's folder")
+        yield error(
+            "VS301",
+            f"{what} file not found: {raw}",
+            path,
+            hint or "paths are relative to the spec file's folder",
+        )
         return
     if ref.path.is_dir():
         yield error("VS301", f"{what} is a directory, not a file: {raw}", path)
         return
     if ref.suffix not in allowed:
-        yield error("VS302", f"{what} format '{ref.suffix or '(none)'}' is not supported", path,
-                    f"use {', '.join(e.lstrip('.') for e in allowed)}")
+        yield error(
+            "VS302",
+            f"{what} format '{ref.suffix or '(none)'}' is not supported",
+            path,
+            f"use {', '.join(e.lstrip('.') for e in allowed)}",
+        )
         return
     size = ref.path.stat().st_size
     if size > cat.UPLOAD_LIMIT:
         yield error("VS305", f"{what} is {size / 2**20:.0f} MB; uploads take at most 200 MB", path)
     elif size > cat.DATA_URI_LIMIT:
-        yield warning("VS303", f"{what} is {size / 2**20:.1f} MB, over 5 MB: it will go through an ephemeral upload",
-                      path, None)
+        yield warning(
+            "VS303",
+            f"{what} is {size / 2**20:.1f} MB, over 5 MB: it will go through an ephemeral upload",
+            path,
+            None,
+        )
 
 
-def check_references(refs: list[ReferenceImage], path: PathT, prompt: str | None, ctx: Context,
-                     *, require: bool = False, model: str = "") -> Iterator[Diagnostic]:
+def check_references(
+    refs: list[ReferenceImage],
+    path: PathT,
+    prompt: str | None,
+    ctx: Context,
+    *,
+    require: bool = False,
+    model: str = "",
+) -> Iterator[Diagnostic]:
     if require and not refs:
-        yield error("VS203", f"{model} needs at least one reference image", path, "add `references: [{path, tag}]`")
+        yield error(
+            "VS203", f"{model} needs at least one reference image", path, "add `references: [{path, tag}]`"
+        )
     if len(refs) > cat.MAX_REFERENCE_IMAGES:
         yield error("VS402", f"{len(refs)} reference images; at most {cat.MAX_REFERENCE_IMAGES}", path)
     tags = set()
@@ -267,12 +362,20 @@ def check_references(refs: list[ReferenceImage], path: PathT, prompt: str | None
         if ref.tag is not None:
             tags.add(ref.tag)
             if not TAG_RE.match(ref.tag):
-                yield error("VS401", f"tag '{ref.tag}' is invalid", (*path, i, "tag"),
-                            "3-16 characters: a letter first, then letters, digits or _")
+                yield error(
+                    "VS401",
+                    f"tag '{ref.tag}' is invalid",
+                    (*path, i, "tag"),
+                    "3-16 characters: a letter first, then letters, digits or _",
+                )
     for used in TAG_USE_RE.findall(prompt or ""):
         if used not in tags:
-            yield warning("VS403", f"the prompt refers to @{used}, but no reference image has that tag", path,
-                          did_you_mean(used, sorted(tags)) if tags else "add `tag:` to a reference image")
+            yield warning(
+                "VS403",
+                f"the prompt refers to @{used}, but no reference image has that tag",
+                path,
+                did_you_mean(used, sorted(tags)) if tags else "add `tag:` to a reference image",
+            )
 
 
 # ---- per scene ----------------------------------------------------------------------------------
@@ -285,7 +388,12 @@ def check_scene(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
         yield from check_prompt_advice(prompt, rs.where("prompt"))
     yield from check_video_model(rs, ctx)
     yield from check_image(rs, ctx)
-    for name, kinds in (("video", ("video",)), ("performance", ("video",)), ("character", ("image", "video"))):
+    file_kinds: tuple[tuple[str, tuple[MediaKind, ...]], ...] = (
+        ("video", ("video",)),
+        ("performance", ("video",)),
+        ("character", ("image", "video")),
+    )
+    for name, kinds in file_kinds:
         raw = rs.get(name)
         if raw is not None:
             yield from check_file(raw, kinds, rs.where(name), ctx, name)
@@ -310,13 +418,27 @@ def check_image(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
         return
     if img.ratio is None:
         if rs.get("ratio") not in row.ratios:
-            yield error("VS204", f"{img.model} cannot make an image at the scene's ratio {rs.get('ratio')}",
-                        base, f"set image.ratio to one of {', '.join(row.ratios)}")
+            yield error(
+                "VS204",
+                f"{img.model} cannot make an image at the scene's ratio {rs.get('ratio')}",
+                base,
+                f"set image.ratio to one of {', '.join(row.ratios)}",
+            )
     elif img.ratio not in row.ratios:
-        yield error("VS204", f"{row.label} does not support ratio {img.ratio}", (*base, "ratio"),
-                    f"{row.label} accepts ratios {', '.join(row.ratios)}")
-    yield from check_references(list(img.references), (*base, "references"), img.prompt, ctx,
-                                require="references" in row.requires, model=img.model)
+        yield error(
+            "VS204",
+            f"{row.label} does not support ratio {img.ratio}",
+            (*base, "ratio"),
+            f"{row.label} accepts ratios {', '.join(row.ratios)}",
+        )
+    yield from check_references(
+        list(img.references),
+        (*base, "references"),
+        img.prompt,
+        ctx,
+        require="references" in row.requires,
+        model=img.model,
+    )
 
 
 def narration_parts(rs: ResolvedScene) -> tuple[str, str, str] | None:
@@ -344,17 +466,28 @@ def check_narration(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
     yield from check_prompt_text(text, text_path, "the narration")
     if voice not in cat.VOICES:
         vpath = (*npath, "voice") if isinstance(n, Narration) and n.voice else rs.where("voice")
-        yield error("VS501", f"unknown voice preset '{voice}'", vpath,
-                    did_you_mean(voice, cat.VOICES, "see the voice list in `vidspec models --voices`"))
+        yield error(
+            "VS501",
+            f"unknown voice preset '{voice}'",
+            vpath,
+            did_you_mean(voice, cat.VOICES, "see the voice list in `vidspec models --voices`"),
+        )
     est = estimate_speech_seconds(text) + (rs.get("narration_offset") or 0.0)
     seconds = scene_seconds(rs, ctx)
     if seconds and est > seconds:
         policy = rs.get("fit_audio")
-        effect = {"extend": "the last frame will be held until it ends", "trim": "it will be cut",
-                  "error": "the stitch will fail"}[policy]
-        yield warning("VS602", f"the narration will take about {est:.1f} s (at 150 words a minute) "
-                      f"but the scene is {seconds:g} s; fit_audio={policy}: {effect}", text_path,
-                      "shorten the text, lengthen the scene, or set fit_audio")
+        effect = {
+            "extend": "the last frame will be held until it ends",
+            "trim": "it will be cut",
+            "error": "the stitch will fail",
+        }[policy]
+        yield warning(
+            "VS602",
+            f"the narration will take about {est:.1f} s (at 150 words a minute) "
+            f"but the scene is {seconds:g} s; fit_audio={policy}: {effect}",
+            text_path,
+            "shorten the text, lengthen the scene, or set fit_audio",
+        )
 
 
 def check_sfx(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
@@ -367,12 +500,20 @@ def check_sfx(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
         yield from check_prompt_text(sfx.prompt, (*spath, "prompt"), "the sound prompt")
         lo, hi = cat.SOUND_DURATION
         if sfx.duration is not None and not lo <= sfx.duration <= hi:
-            yield error("VS502", f"sound duration {sfx.duration:g} s is out of range", (*spath, "duration"),
-                        f"eleven_text_to_sound_v2 takes {lo:g}-{hi:g} s")
+            yield error(
+                "VS502",
+                f"sound duration {sfx.duration:g} s is out of range",
+                (*spath, "duration"),
+                f"eleven_text_to_sound_v2 takes {lo:g}-{hi:g} s",
+            )
         seconds = scene_seconds(rs, ctx)
         if seconds and sfx.at >= seconds:
-            yield warning("VS604", f"the sound starts at {sfx.at:g} s, after the {seconds:g} s scene ends",
-                          (*spath, "at"), f"use a value below {seconds:g}")
+            yield warning(
+                "VS604",
+                f"the sound starts at {sfx.at:g} s, after the {seconds:g} s scene ends",
+                (*spath, "at"),
+                f"use a value below {seconds:g}",
+            )
     else:
         yield from check_prompt_text(sfx, spath, "the sound prompt")
 
@@ -381,31 +522,52 @@ def check_project(project: Project, ctx: Context, scenes: list[ResolvedScene]) -
     seen: dict[str, int] = {}
     for i, scene in enumerate(project.scenes):
         if scene.id in seen:
-            yield error("VS106", f"scene id '{scene.id}' is already used by scenes[{seen[scene.id]}]",
-                        ("scenes", i, "id"), "scene ids must be unique")
+            yield error(
+                "VS106",
+                f"scene id '{scene.id}' is already used by scenes[{seen[scene.id]}]",
+                ("scenes", i, "id"),
+                "scene ids must be unique",
+            )
         else:
             seen[scene.id] = i
     out = project.output
     if out.ratio is not None and not re.fullmatch(r"[1-9]\d{1,4}:[1-9]\d{1,4}", out.ratio):
-        yield error("VS104", f"output ratio '{out.ratio}' is not W:H in pixels", ("output", "ratio"),
-                    "for example 1280:720")
+        yield error(
+            "VS104",
+            f"output ratio '{out.ratio}' is not W:H in pixels",
+            ("output", "ratio"),
+            "for example 1280:720",
+        )
     elif out.ratio is not None and any(int(x) % 2 for x in out.ratio.split(":")):
-        yield error("VS104", f"output ratio '{out.ratio}' has an odd side; H.264 yuv420p needs even sizes",
-                    ("output", "ratio"))
+        yield error(
+            "VS104",
+            f"output ratio '{out.ratio}' has an odd side; H.264 yuv420p needs even sizes",
+            ("output", "ratio"),
+        )
     if project.music is not None:
         yield from check_file(project.music.path, ("audio",), ("music", "path"), ctx, "music")
     if project.dub is not None:
         yield from check_model_kind(project.dub.model, "dub", ("dub", "model"))
         if project.dub.language not in cat.DUB_LANGUAGES:
-            yield error("VS503", f"dubbing language '{project.dub.language}' is not supported", ("dub", "language"),
-                        did_you_mean(project.dub.language, cat.DUB_LANGUAGES,
-                                     "supported: " + ", ".join(cat.DUB_LANGUAGES)))
+            yield error(
+                "VS503",
+                f"dubbing language '{project.dub.language}' is not supported",
+                ("dub", "language"),
+                did_you_mean(
+                    project.dub.language, cat.DUB_LANGUAGES, "supported: " + ", ".join(cat.DUB_LANGUAGES)
+                ),
+            )
     for prev, rs in zip(scenes, scenes[1:]):
         if rs.get("transition") == "cut":
             continue
         d = rs.get("transition_duration")
         shortest = min(scene_seconds(prev, ctx), scene_seconds(rs, ctx))
         if shortest and d >= shortest:
-            yield error("VS603", f"a {d:g} s {rs.get('transition')} is not shorter than the {shortest:g} s scene",
-                        rs.where("transition_duration") if rs.explicit("transition_duration") else rs.where("transition"),
-                        f"use a transition_duration below {shortest:g}")
+            yield error(
+                "VS603",
+                f"a {d:g} s {rs.get('transition')} is not shorter than the {shortest:g} s scene",
+                rs.where("transition_duration")
+                if rs.explicit("transition_duration")
+                else rs.where("transition"),
+                f"use a transition_duration below {shortest:g}",
+            )

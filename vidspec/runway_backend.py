@@ -70,15 +70,26 @@ class Budget:
         self.charged += estimate if charged is None else charged
 
     def describe(self) -> str:
-        return (f"charged {self.charged}, in flight {sum(self.in_flight.values())}, possibly billed "
-                f"{self.possibly_billed}, limit {self.limit:g}" if self.limit is not None else "no limit")
+        return (
+            f"charged {self.charged}, in flight {sum(self.in_flight.values())}, possibly billed "
+            f"{self.possibly_billed}, limit {self.limit:g}"
+            if self.limit is not None
+            else "no limit"
+        )
 
 
 class RunwayProducer:
     backend = "runway"
 
-    def __init__(self, client: RunwayClient, store: LocalStore, journal: Journal, org: Organization | None,
-                 options: RunwayOptions, budget: Budget) -> None:
+    def __init__(
+        self,
+        client: RunwayClient,
+        store: LocalStore,
+        journal: Journal,
+        org: Organization | None,
+        options: RunwayOptions,
+        budget: Budget,
+    ) -> None:
         self.client = client
         self.store = store
         self.journal = journal
@@ -95,8 +106,9 @@ class RunwayProducer:
             limit = min(limit, self.options.concurrency)
         return limit
 
-    async def produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit,
-                      slot: asyncio.Semaphore) -> Produced:
+    async def produce(
+        self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit, slot: asyncio.Semaphore
+    ) -> Produced:
         try:
             produced = await self._produce(asset, key, deps, emit, slot)
         except AssetFailed as exc:
@@ -105,8 +117,9 @@ class RunwayProducer:
         produced.possibly_billed = self._possibly.get(key, 0)
         return produced
 
-    async def _produce(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit,
-                       slot: asyncio.Semaphore) -> Produced:
+    async def _produce(
+        self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit, slot: asyncio.Semaphore
+    ) -> Produced:
         task_id = await self._reattach(asset, key, emit)
         retries = 0
         while True:
@@ -114,24 +127,42 @@ class RunwayProducer:
                 if task_id is None:
                     task_id = await self._submit(asset, key, deps, emit)
                 task = await self._poll(asset, task_id, emit)
+            charged = None if task.cost_credits is None else int(task.cost_credits)
             if task.status == "SUCCEEDED":
-                self.budget.settle(key, task.cost_credits)
+                self.budget.settle(key, charged)
                 path = await self._download(asset, key, task, emit)
-                return Produced(path, task.id, task.cost_credits)
-            self.budget.settle(key, task.cost_credits)
+                return Produced(path, task.id, charged)
+            self.budget.settle(key, charged)
             code = task.failure_code or task.status
             reason = task.failure or task.status.lower()
-            if task.status == "FAILED" and retryable_failure(code) and retries < self.options.internal_retries:
+            if (
+                task.status == "FAILED"
+                and retryable_failure(code)
+                and retries < self.options.internal_retries
+            ):
                 retries += 1
-                emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "retrying",
-                      "credits": asset.credits, "message": f"{code}: {reason}"})
+                emit(
+                    {
+                        "event": "asset",
+                        "asset": asset.name,
+                        "scene": asset.scene_id,
+                        "state": "retrying",
+                        "credits": asset.credits,
+                        "message": f"{code}: {reason}",
+                    }
+                )
                 self.journal.remove(key)
                 task_id = None
                 continue
             self.journal.remove(key)
-            hint = " (moderation refused it; retrying the same request is pointless)" if code.startswith("SAFETY") else ""
-            raise AssetFailed(f"scene '{asset.scene_id}' {asset.kind}: {reason} [{code}]{hint}",
-                              charged=task.cost_credits)
+            hint = (
+                " (moderation refused it; retrying the same request is pointless)"
+                if code.startswith("SAFETY")
+                else ""
+            )
+            raise AssetFailed(
+                f"scene '{asset.scene_id}' {asset.kind}: {reason} [{code}]{hint}", charged=charged
+            )
 
     async def _reattach(self, asset: Asset, key: str, emit: Emit) -> str | None:
         entry = self.journal.get(key)
@@ -143,39 +174,85 @@ class RunwayProducer:
             self.budget.possibly_billed += entry.credits_estimated
             self._possibly[key] = self._possibly.get(key, 0) + entry.credits_estimated
             if not self.options.resubmit_lost:
-                raise AssetFailed(f"an earlier build stopped while the create for '{asset.name}' was in flight; "
-                                  "it may have been billed. Run again with --yes to submit it again")
-            emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "ambiguous",
-                  "credits": asset.credits,
-                  "message": "an earlier create may have been billed; submitting again"})
+                raise AssetFailed(
+                    f"an earlier build stopped while the create for '{asset.name}' was in flight; "
+                    "it may have been billed. Run again with --yes to submit it again"
+                )
+            emit(
+                {
+                    "event": "asset",
+                    "asset": asset.name,
+                    "scene": asset.scene_id,
+                    "state": "ambiguous",
+                    "credits": asset.credits,
+                    "message": "an earlier create may have been billed; submitting again",
+                }
+            )
             self.journal.remove(key)
             return None
         try:
             await self.client.get_task(entry.task_id)
         except TaskNotFound:
             if not self.options.resubmit_lost:
-                raise AssetFailed(f"task {entry.task_id} for '{asset.name}' is gone from Runway (too old or deleted); "
-                                  "run the build again with --yes to resubmit it") from None
-            emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "resubmitting",
-                  "credits": asset.credits, "message": f"task {entry.task_id} is gone; submitting again"})
+                raise AssetFailed(
+                    f"task {entry.task_id} for '{asset.name}' is gone from Runway (too old or deleted); "
+                    "run the build again with --yes to resubmit it"
+                ) from None
+            emit(
+                {
+                    "event": "asset",
+                    "asset": asset.name,
+                    "scene": asset.scene_id,
+                    "state": "resubmitting",
+                    "credits": asset.credits,
+                    "message": f"task {entry.task_id} is gone; submitting again",
+                }
+            )
             self.journal.remove(key)
             return None
         self.budget.in_flight[key] = entry.credits_estimated
-        emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "reattached",
-              "credits": asset.credits, "task_id": entry.task_id})
+        emit(
+            {
+                "event": "asset",
+                "asset": asset.name,
+                "scene": asset.scene_id,
+                "state": "reattached",
+                "credits": asset.credits,
+                "task_id": entry.task_id,
+            }
+        )
         return entry.task_id
 
     async def _submit(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit) -> str:
         for attempt in range(2):
             if not self.budget.reserve(key, asset.credits):
-                raise AssetFailed(f"not submitted: {asset.credits} more credits would cross the budget "
-                                  f"({self.budget.describe()})")
+                raise AssetFailed(
+                    f"not submitted: {asset.credits} more credits would cross the budget "
+                    f"({self.budget.describe()})"
+                )
             body = await self._materialize(asset.body, deps, asset)
-            emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "submitting",
-                  "credits": asset.credits})
+            emit(
+                {
+                    "event": "asset",
+                    "asset": asset.name,
+                    "scene": asset.scene_id,
+                    "state": "submitting",
+                    "credits": asset.credits,
+                }
+            )
             # Intent first: a kill between sending and journaling the id must not pass unnoticed.
-            self.journal.write(JournalEntry(key, asset.name, asset.row.endpoint, asset.row.model, None,
-                                            time.time(), asset.credits, "submitting"))
+            self.journal.write(
+                JournalEntry(
+                    key,
+                    asset.name,
+                    asset.row.endpoint,
+                    asset.row.model,
+                    None,
+                    time.time(),
+                    asset.credits,
+                    "submitting",
+                )
+            )
             try:
                 task_id = await self.client.create(asset.row.endpoint, body)
             except AmbiguousCreate:
@@ -183,15 +260,34 @@ class RunwayProducer:
                 self.budget.release(key)
                 self.budget.possibly_billed += asset.credits
                 self._possibly[key] = self._possibly.get(key, 0) + asset.credits
-                self.journal.write(JournalEntry(key, asset.name, asset.row.endpoint, asset.row.model, None,
-                                                time.time(), asset.credits, "ambiguous",
-                                                "response lost after the request was sent"))
-                emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "ambiguous",
-                      "credits": asset.credits,
-                      "message": "the create's response was lost; it may have been billed"})
+                self.journal.write(
+                    JournalEntry(
+                        key,
+                        asset.name,
+                        asset.row.endpoint,
+                        asset.row.model,
+                        None,
+                        time.time(),
+                        asset.credits,
+                        "ambiguous",
+                        "response lost after the request was sent",
+                    )
+                )
+                emit(
+                    {
+                        "event": "asset",
+                        "asset": asset.name,
+                        "scene": asset.scene_id,
+                        "state": "ambiguous",
+                        "credits": asset.credits,
+                        "message": "the create's response was lost; it may have been billed",
+                    }
+                )
                 if attempt == 0:
                     continue
-                raise AssetFailed("the create request's response was lost twice; it may have been billed twice")
+                raise AssetFailed(
+                    "the create request's response was lost twice; it may have been billed twice"
+                ) from None
             except BadRequest as exc:
                 self.budget.release(key)
                 self.journal.remove(key)
@@ -200,10 +296,21 @@ class RunwayProducer:
                 self.budget.release(key)
                 self.journal.remove(key)  # a refused create made no task
                 raise AssetFailed(f"could not submit: {exc}") from None
-            self.journal.write(JournalEntry(key, asset.name, asset.row.endpoint, asset.row.model, task_id,
-                                            time.time(), asset.credits))
-            emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "submitted",
-                  "credits": asset.credits, "task_id": task_id})
+            self.journal.write(
+                JournalEntry(
+                    key, asset.name, asset.row.endpoint, asset.row.model, task_id, time.time(), asset.credits
+                )
+            )
+            emit(
+                {
+                    "event": "asset",
+                    "asset": asset.name,
+                    "scene": asset.scene_id,
+                    "state": "submitted",
+                    "credits": asset.credits,
+                    "task_id": task_id,
+                }
+            )
             return task_id
         raise AssertionError("unreachable")
 
@@ -222,17 +329,34 @@ class RunwayProducer:
                 if task.is_over:
                     return task
                 schedule.observe(elapsed, task.progress if task.status == "RUNNING" else None)
-                emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id,
-                      "state": DISPLAY.get(task.status, task.status.lower()), "credits": asset.credits,
-                      "progress": task.progress, "task_id": task_id})
+                emit(
+                    {
+                        "event": "asset",
+                        "asset": asset.name,
+                        "scene": asset.scene_id,
+                        "state": DISPLAY.get(task.status, task.status.lower()),
+                        "credits": asset.credits,
+                        "progress": task.progress,
+                        "task_id": task_id,
+                    }
+                )
             if elapsed > self.options.task_timeout:
-                raise AssetFailed(f"timed out after {self.options.task_timeout:g} s; task {task_id} is journaled: "
-                                  "run the build again to re-attach to it")
+                raise AssetFailed(
+                    f"timed out after {self.options.task_timeout:g} s; task {task_id} is journaled: "
+                    "run the build again to re-attach to it"
+                )
             await asyncio.sleep(schedule.next_delay(time.monotonic() - start))
 
     async def _download(self, asset: Asset, key: str, task: Task, emit: Emit) -> Path:
-        emit({"event": "asset", "asset": asset.name, "scene": asset.scene_id, "state": "downloading",
-              "credits": asset.credits})
+        emit(
+            {
+                "event": "asset",
+                "asset": asset.name,
+                "scene": asset.scene_id,
+                "state": "downloading",
+                "credits": asset.credits,
+            }
+        )
         for attempt in range(3):
             if not task.output:
                 raise AssetFailed(f"task {task.id} succeeded without an output")

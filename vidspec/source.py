@@ -56,8 +56,12 @@ def _walk(node: yaml.Node, path: PathT, src: Source, diags: Diagnostics) -> None
             child = (*path, key)
             kpos = (knode.start_mark.line + 1, knode.start_mark.column + 1)
             if key in seen:
-                d = error("VS005", f"key '{key}' appears twice in the same mapping", child,
-                          "the YAML loader would keep only the last value; remove one")
+                d = error(
+                    "VS005",
+                    f"key '{key}' appears twice in the same mapping",
+                    child,
+                    "the YAML loader would keep only the last value; remove one",
+                )
                 diags.add(d.located(src.file, *kpos))
             seen.add(key)
             src.keys[child] = kpos
@@ -78,7 +82,9 @@ def load_text(text: str, file: str, *, is_json: bool = False) -> tuple[Source, D
     src = Source(file)
     diags = Diagnostics()
     if not text.strip():
-        diags.add(error("VS003", "the file is empty", (), "start from `vidspec init`").located(file, None, None))
+        diags.add(
+            error("VS003", "the file is empty", (), "start from `vidspec init`").located(file, None, None)
+        )
         return src, diags
     if is_json:
         try:
@@ -115,12 +121,20 @@ def load_text(text: str, file: str, *, is_json: bool = False) -> tuple[Source, D
             diags.add(_mark_diag(file, f"invalid YAML value: {exc}", None))
             return src, diags
     if src.data is None:
-        diags.add(error("VS003", "the file holds no document", (), "start from `vidspec init`").located(file, 1, 1))
+        diags.add(
+            error("VS003", "the file holds no document", (), "start from `vidspec init`").located(file, 1, 1)
+        )
     elif not isinstance(src.data, dict):
         kind = type(src.data).__name__
         kind = {"list": "a list", "str": "a string", "int": "a number", "float": "a number"}.get(kind, kind)
-        diags.add(error("VS004", f"the top level is {kind}, not a mapping",
-                        (), "a spec starts with `version: 1` and `scenes:`").located(file, 1, 1))
+        diags.add(
+            error(
+                "VS004",
+                f"the top level is {kind}, not a mapping",
+                (),
+                "a spec starts with `version: 1` and `scenes:`",
+            ).located(file, 1, 1)
+        )
     return src, diags
 
 
@@ -144,6 +158,8 @@ def load_file(path: Path) -> tuple[Source, Diagnostics]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        diags.add(error("VS001", f"not UTF-8 text (bad byte at offset {exc.start})").located(file, None, None))
+        diags.add(
+            error("VS001", f"not UTF-8 text (bad byte at offset {exc.start})").located(file, None, None)
+        )
         return Source(file), diags
     return load_text(text, file, is_json=path.suffix.lower() == ".json")

@@ -23,7 +23,9 @@ class ReferenceImage(_Model):
     """A reference image for gen4_image / gen4_image_turbo (or gen4_aleph): a file or an https URL."""
 
     path: str = Field(description="a path relative to the spec, or an https URL")
-    tag: str | None = Field(None, description="3-16 characters, a letter first; refer to it as @tag in the prompt")
+    tag: str | None = Field(
+        None, description="3-16 characters, a letter first; refer to it as @tag in the prompt"
+    )
 
 
 class GeneratedImage(_Model):
@@ -38,7 +40,9 @@ class GeneratedImage(_Model):
 
 class Narration(_Model):
     text: str
-    voice: str | None = Field(None, description="a Runway voice preset; default: the scene's `voice`, else Maya")
+    voice: str | None = Field(
+        None, description="a Runway voice preset; default: the scene's `voice`, else Maya"
+    )
     model: str = "eleven_multilingual_v2"
 
 
@@ -68,9 +72,13 @@ class Music(_Model):
 
 class Output(_Model):
     path: str | None = Field(None, description="default build/<name>.mp4, relative to the spec file")
-    ratio: str | None = Field(None, description="frame size W:H of the final cut; default: the first scene's ratio")
+    ratio: str | None = Field(
+        None, description="frame size W:H of the final cut; default: the first scene's ratio"
+    )
     fps: Annotated[int, Field(ge=1, le=120)] = 24
-    captions: Literal["sidecar", "burn"] = Field("sidecar", description="sidecar .srt/.vtt always; burn also draws them")
+    captions: Literal["sidecar", "burn"] = Field(
+        "sidecar", description="sidecar .srt/.vtt always; burn also draws them"
+    )
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "medium"
 
 
@@ -80,12 +88,16 @@ class SceneFields(_Model):
     prompt: str | None = Field(None, description="promptText, at most 1000 UTF-16 code units")
     model: str | None = Field(None, description="default gen4.5")
     ratio: str | None = Field(None, description="output size W:H, e.g. 1280:720")
-    duration: int | None = Field(None, description="seconds; video-to-video and act_two take their input's length")
+    duration: int | None = Field(
+        None, description="seconds; video-to-video and act_two take their input's length"
+    )
     seed: int | None = None
     image: str | GeneratedImage | None = Field(
         None, description="reference image: a path, an https URL, or {prompt, model, ...} to generate one"
     )
-    image_position: Literal["first", "last"] | None = Field(None, description="Veo also accepts last; default first")
+    image_position: Literal["first", "last"] | None = Field(
+        None, description="Veo also accepts last; default first"
+    )
     video: str | None = Field(None, description="input video for video-to-video (gen4_aleph, aleph2)")
     references: list[ReferenceImage] | None = Field(None, description="reference images for video-to-video")
     character: str | None = Field(None, description="act_two: the character image or video")
@@ -93,8 +105,12 @@ class SceneFields(_Model):
     narration: str | Narration | None = None
     voice: str | None = Field(None, description="voice preset for narration; default Maya")
     sfx: str | Sfx | None = None
-    transition: Transition | None = Field(None, description="into this scene from the previous one; default cut")
-    transition_duration: Annotated[float, Field(gt=0)] | None = Field(None, description="seconds; default 0.5")
+    transition: Transition | None = Field(
+        None, description="into this scene from the previous one; default cut"
+    )
+    transition_duration: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="seconds; default 0.5"
+    )
     fit: Fit | None = Field(None, description="fit the clip into the output frame; default cover")
     fit_audio: FitAudio | None = Field(None, description="narration longer than the clip; default extend")
     narration_offset: NonNegFloat | None = Field(None, description="seconds after the scene start; default 0")

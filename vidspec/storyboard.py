@@ -37,8 +37,24 @@ def _frame(path: Path, at: float) -> Image.Image | None:
     if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"):
         return Image.open(path).convert("RGB")
     proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-ss", f"{at:.3f}", "-i", str(path),
-         "-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"],
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-ss",
+            f"{at:.3f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "png",
+            "-",
+        ],
         capture_output=True,
     )
     if proc.returncode != 0 or not proc.stdout:
@@ -68,8 +84,10 @@ def collect(ws: Workspace, plan: Plan) -> list[Tile]:
         credits = sum(r.asset.credits for r in plan.rows if r.asset.scene_id == rs.id)
         seconds = float(video.asset.seconds or 0)
         image, source = None, "card"
-        for store, key, name in ((ws.store, video.key, ws.namespace),
-                                 (preview_store, preview_keys[video.asset.name], PREVIEW)):
+        for store, key, name in (
+            (ws.store, video.key, ws.namespace),
+            (preview_store, preview_keys[video.asset.name], PREVIEW),
+        ):
             hit = store.get(key)
             if hit is not None:
                 image = _frame(hit[1], seconds / 2)
@@ -77,11 +95,27 @@ def collect(ws: Workspace, plan: Plan) -> list[Tile]:
                 if image is not None:
                     break
         if image is None:
-            image = title_card(TILE_W, TILE_H, title=rs.id, body=rs.get("prompt") or "", footer_lines=[],
-                               seed=int(video.key[7:19], 16))
+            image = title_card(
+                TILE_W,
+                TILE_H,
+                title=rs.id,
+                body=rs.get("prompt") or "",
+                footer_lines=[],
+                seed=int(video.key[7:19], 16),
+            )
         parts = narration_parts(rs)
-        tiles.append(Tile(rs.id, video.asset.row.model, seconds, credits, video.cached and ws.namespace == RUNWAY,
-                          source, parts[0] if parts else "", _fit(image)))
+        tiles.append(
+            Tile(
+                rs.id,
+                video.asset.row.model,
+                seconds,
+                credits,
+                video.cached and ws.namespace == RUNWAY,
+                source,
+                parts[0] if parts else "",
+                _fit(image),
+            )
+        )
     return tiles
 
 
@@ -100,8 +134,12 @@ def render_sheet(tiles: list[Tile], title: str) -> Image.Image:
         sheet.paste(t.image, (x, y))
         status = "cached" if t.cached else f"from {t.source}" if t.source != "card" else "not built yet"
         draw.text((x, y + TILE_H + 6), f"{i + 1}. {t.scene}", font=bold, fill=(255, 255, 255))
-        draw.text((x, y + TILE_H + 32), f"{t.model} · {t.duration:g} s · {t.credits} credits · {status}",
-                  font=small, fill=(190, 190, 205))
+        draw.text(
+            (x, y + TILE_H + 32),
+            f"{t.model} · {t.duration:g} s · {t.credits} credits · {status}",
+            font=small,
+            fill=(190, 190, 205),
+        )
         lines = wrap_text(f"“{t.narration}”", small, TILE_W)[:3] if t.narration else []
         for j, line in enumerate(lines):
             draw.text((x, y + TILE_H + 58 + j * 22), line, font=small, fill=(235, 225, 170))
@@ -122,7 +160,9 @@ def write_storyboard(ws: Workspace, plan: Plan) -> tuple[Path, Path]:
         f"<td>{t.credits}</td><td>{'yes' if t.cached else 'no'}</td><td>{html.escape(t.narration)}</td></tr>"
         for i, t in enumerate(tiles)
     )
-    atomic_write_text(page, f"""<!doctype html>
+    atomic_write_text(
+        page,
+        f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(ws.name)} storyboard</title>
 <style>body{{font-family:sans-serif;background:#18181e;color:#eee}}td,th{{padding:4px 10px;text-align:left}}
 img{{max-width:100%}}</style></head><body>
@@ -131,5 +171,6 @@ img{{max-width:100%}}</style></head><body>
 {cells}</table>
 <script type="application/json" id="plan">{html.escape(json.dumps({"total_credits": plan.total_credits}))}</script>
 </body></html>
-""")
+""",
+    )
     return png, page

@@ -108,7 +108,7 @@ def _value_at(data: Any, path: PathT) -> Any:
 def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[Diagnostic, bool]]:
     """pydantic errors -> (diagnostic, points_at_key). One diagnostic per offending value."""
     out: list[tuple[Diagnostic, bool]] = []
-    union_groups: dict[PathT, list[dict[str, Any]]] = {}
+    union_groups: dict[PathT, list[Any]] = {}
     for err in exc.errors():
         path, union, model_branch = _strip_loc(data, tuple(err["loc"]))
         value = _value_at(data, path)
@@ -121,17 +121,28 @@ def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[D
         out.append(_one(err, (*base, *path), value))
     for path, errs in union_groups.items():
         value = _value_at(data, path)
-        if any(e["type"] == "literal_error" for e in errs) and not any(e["type"].endswith("_type") for e in errs):
+        if any(e["type"] == "literal_error" for e in errs) and not any(
+            e["type"].endswith("_type") for e in errs
+        ):
             out.append(_one(errs[0], (*base, *path), value))
             continue
         kinds = sorted({w for e in errs if (w := _TYPE_WORDS.get(e["type"]))})
         full = (*base, *path)
-        out.append((error("VS102", f"`{full[-1]}` should be {' or '.join(kinds) or 'another type'}, "
-                          f"not {_describe_value(value)}", full), False))
+        out.append(
+            (
+                error(
+                    "VS102",
+                    f"`{full[-1]}` should be {' or '.join(kinds) or 'another type'}, "
+                    f"not {_describe_value(value)}",
+                    full,
+                ),
+                False,
+            )
+        )
     return out
 
 
-def _one(err: dict[str, Any], path: PathT, value: Any) -> tuple[Diagnostic, bool]:
+def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
     t = err["type"]
     name = path[-1] if path else "spec"
     if t == "extra_forbidden":
@@ -146,8 +157,12 @@ def _one(err: dict[str, Any], path: PathT, value: Any) -> tuple[Diagnostic, bool
         hint = rules.did_you_mean(str(value), choices, f"one of: {', '.join(choices)}")
         return error("VS104", f"`{name}` cannot be {_describe_value(value)}", path, hint), False
     if t == "string_pattern_mismatch" and name == "id":
-        return error("VS107", f"scene id {value!r} is not valid", path,
-                     "use lowercase letters, digits, - and _, starting with a letter or digit"), False
+        return error(
+            "VS107",
+            f"scene id {value!r} is not valid",
+            path,
+            "use lowercase letters, digits, - and _, starting with a letter or digit",
+        ), False
     if t == "too_short" and name == "scenes":
         return error("VS108", "the spec has no scenes", path, "add at least one scene under `scenes:`"), False
     if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -242,9 +257,16 @@ def validate_source(src: Source, diags: Diagnostics, *, budget: float | None = N
     limit = budget if budget is not None else project.budget
     if graph is not None and limit is not None and graph.total_credits > limit:
         path: PathT = ("budget",) if budget is None else ()
-        diags.add(src.locate(error("VS601", f"a full build costs {graph.total_credits} credits, over the budget "
-                                   f"of {limit:g}", path, "raise `budget`, or cut scenes; `vidspec plan` "
-                                   "shows the cost per asset")))
+        diags.add(
+            src.locate(
+                error(
+                    "VS601",
+                    f"a full build costs {graph.total_credits} credits, over the budget of {limit:g}",
+                    path,
+                    "raise `budget`, or cut scenes; `vidspec plan` shows the cost per asset",
+                )
+            )
+        )
     return Validated(src, diags, project, graph)
 
 

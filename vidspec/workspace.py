@@ -29,8 +29,14 @@ class Workspace:
     lock: Lock | None
 
     @classmethod
-    def open(cls, spec: Path, *, cache_dir: Path | str | None = None, namespace: str = RUNWAY,
-             budget: float | None = None) -> Workspace:
+    def open(
+        cls,
+        spec: Path,
+        *,
+        cache_dir: Path | str | None = None,
+        namespace: str = RUNWAY,
+        budget: float | None = None,
+    ) -> Workspace:
         validated = validate_file(spec, budget=budget)
         if not validated.ok or validated.graph is None:
             raise SpecError("the spec has errors", list(validated.diagnostics.sorted()))
@@ -38,8 +44,16 @@ class Workspace:
         digest = FileDigests()
         keys = graph_keys(graph, digest, namespace)
         parts = {a.name: key_parts(a, digest, keys) for a in graph.assets}
-        return cls(spec, validated, graph, Cache.for_spec(spec, cache_dir), namespace, keys, parts,
-                   read_lock(spec) if namespace == RUNWAY else None)
+        return cls(
+            spec,
+            validated,
+            graph,
+            Cache.for_spec(spec, cache_dir),
+            namespace,
+            keys,
+            parts,
+            read_lock(spec) if namespace == RUNWAY else None,
+        )
 
     @property
     def name(self) -> str:

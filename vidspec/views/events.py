@@ -12,8 +12,17 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-STYLE = {"done": "green", "cached": "green", "failed": "red", "skipped": "red", "queued": "yellow",
-         "running": "cyan", "downloading": "cyan", "ambiguous": "magenta", "retrying": "magenta"}
+STYLE = {
+    "done": "green",
+    "cached": "green",
+    "failed": "red",
+    "skipped": "red",
+    "queued": "yellow",
+    "running": "cyan",
+    "downloading": "cyan",
+    "ambiguous": "magenta",
+    "retrying": "magenta",
+}
 
 
 class JsonLines:
@@ -44,8 +53,13 @@ class LiveView:
         self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
         self.backend = "runway"
-        self.encode = Progress(TextColumn("encode"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                               TimeRemainingColumn(), console=console)
+        self.encode = Progress(
+            TextColumn("encode"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            console=console,
+        )
         self._bar: Any = None
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
 
@@ -92,8 +106,13 @@ class LiveView:
             end = self.ended.get(name, time.monotonic())
             elapsed = end - self.started.get(name, end)
             style = STYLE.get(str(row.get("state")), "")
-            table.add_row(name, str(row.get("model", "")), f"[{style}]{state}[/]" if style else state,
-                          f"{elapsed:.0f}s", str(row.get("credits", "")))
+            table.add_row(
+                name,
+                str(row.get("model", "")),
+                f"[{style}]{state}[/]" if style else state,
+                f"{elapsed:.0f}s",
+                str(row.get("credits", "")),
+            )
         if self.backend == "runway":
             footer = f"credits spent: {spent} of {self.total} planned"
         else:

@@ -35,7 +35,9 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         table.add_row("", "[dim]scene total[/]", "", f"[dim]{scene['credits']}[/]", "", "", end_section=True)
     console.print(table)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
-    console.print(f"to spend: {data['to_spend_credits']} credits (${data['to_spend_usd']:.2f}) on the next build")
+    console.print(
+        f"to spend: {data['to_spend_credits']} credits (${data['to_spend_usd']:.2f}) on the next build"
+    )
     if data["budget"] is not None:
         left = data["budget_left"]
         status = "within budget" if data["within_budget"] else "[red]OVER BUDGET[/]"
