@@ -18,7 +18,10 @@ SPEC = click.Path(path_type=Path, dir_okay=True)
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    # Rich assumes 80 columns when not in a terminal; plans read better wider in CI logs.
+    width = None if stream.isatty() else 120
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:

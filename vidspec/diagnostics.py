@@ -33,6 +33,7 @@ CODES: dict[str, str] = {
     "VS207": "the model is used in a slot of the wrong kind",
     "VS208": "the model is retired from creation and may be refused",
     "VS209": "a field is not supported by the model",
+    "VS210": "the model's price is not confirmed, so the plan is an estimate",
     "VS301": "a referenced file does not exist",
     "VS302": "a referenced file has an unsupported format",
     "VS303": "a file over 5 MB will go through an ephemeral upload",
