@@ -11,26 +11,12 @@ from pathlib import Path
 import pytest
 
 from vidspec.build import choose_backend
-from vidspec.cli import main
 from vidspec.probe import mean_volume_db, measured_duration, probe
 from vidspec.store import Cache
 
+from .helpers import run, summary
+
 ROOT = Path(__file__).parent.parent
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
-
-
-def summary(out: str) -> dict:  # type: ignore[type-arg]
-    return json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from vidspec.cli import main
 from vidspec.testing.fake_runway import FakeRunway, FakeRunwayProcess
+
+from .helpers import run, summary
 
 ROOT = Path(__file__).parent.parent
 KEY = "test-key-not-real-7f3a9c"  # obviously fake; the leak test greps for it
@@ -54,23 +55,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRunway]:
         monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
         monkeypatch.setenv("RUNWAYML_BASE_URL", server.url)
         yield server
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
-
-
-def summary(out: str) -> dict:  # type: ignore[type-arg]
-    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    assert lines and lines[-1]["event"] == "summary", out
-    return lines[-1]
 
 
 def test_full_build_once_then_nothing(

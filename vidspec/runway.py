@@ -28,12 +28,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from . import __version__
+from .catalog import API_VERSION as CATALOG_API_VERSION
+from .catalog import Endpoint
 from .errors import (
     AmbiguousCreate,
     AuthError,
@@ -62,25 +64,14 @@ __all__ = [
     "parse_retry_after",
 ]
 
-API_VERSION = "2024-11-06"
+API_VERSION = CATALOG_API_VERSION  # one source: the cache key includes it too
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 # A base64 data URI may carry at most 5 MB; larger files go through an ephemeral upload. Read at call time,
 # so tests can lower it with monkeypatch instead of writing 5 MB files.
 DATA_URI_LIMIT = 5 * 1024 * 1024
 DOWNLOAD_CHUNK = 1024 * 1024
 
-ENDPOINTS = frozenset(
-    {
-        "text_to_video",
-        "image_to_video",
-        "video_to_video",
-        "character_performance",
-        "text_to_image",
-        "text_to_speech",
-        "sound_effect",
-        "voice_dubbing",
-    }
-)
+ENDPOINTS = frozenset(get_args(Endpoint))
 
 # Answers that mean "the server did not act on it; the same request may succeed later".
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})

@@ -78,6 +78,27 @@ class Budget:
         )
 
 
+def _say(emit: Emit, asset: Asset, state: str, **extra: Any) -> None:
+    emit(
+        {
+            "event": "asset",
+            "asset": asset.name,
+            "scene": asset.scene_id,
+            "state": state,
+            "credits": asset.credits,
+            **extra,
+        }
+    )
+
+
+def _entry(
+    key: str, asset: Asset, task_id: str | None, state: str = "submitted", note: str = ""
+) -> JournalEntry:
+    return JournalEntry(
+        key, asset.name, asset.row.endpoint, asset.row.model, task_id, time.time(), asset.credits, state, note
+    )
+
+
 class RunwayProducer:
     backend = "runway"
 
@@ -141,16 +162,7 @@ class RunwayProducer:
                 and retries < self.options.internal_retries
             ):
                 retries += 1
-                emit(
-                    {
-                        "event": "asset",
-                        "asset": asset.name,
-                        "scene": asset.scene_id,
-                        "state": "retrying",
-                        "credits": asset.credits,
-                        "message": f"{code}: {reason}",
-                    }
-                )
+                _say(emit, asset, "retrying", message=f"{code}: {reason}")
                 self.journal.remove(key)
                 task_id = None
                 continue
@@ -178,16 +190,7 @@ class RunwayProducer:
                     f"an earlier build stopped while the create for '{asset.name}' was in flight; "
                     "it may have been billed. Run again with --yes to submit it again"
                 )
-            emit(
-                {
-                    "event": "asset",
-                    "asset": asset.name,
-                    "scene": asset.scene_id,
-                    "state": "ambiguous",
-                    "credits": asset.credits,
-                    "message": "an earlier create may have been billed; submitting again",
-                }
-            )
+            _say(emit, asset, "ambiguous", message="an earlier create may have been billed; submitting again")
             self.journal.remove(key)
             return None
         try:
@@ -198,29 +201,11 @@ class RunwayProducer:
                     f"task {entry.task_id} for '{asset.name}' is gone from Runway (too old or deleted); "
                     "run the build again with --yes to resubmit it"
                 ) from None
-            emit(
-                {
-                    "event": "asset",
-                    "asset": asset.name,
-                    "scene": asset.scene_id,
-                    "state": "resubmitting",
-                    "credits": asset.credits,
-                    "message": f"task {entry.task_id} is gone; submitting again",
-                }
-            )
+            _say(emit, asset, "resubmitting", message=f"task {entry.task_id} is gone; submitting again")
             self.journal.remove(key)
             return None
         self.budget.in_flight[key] = entry.credits_estimated
-        emit(
-            {
-                "event": "asset",
-                "asset": asset.name,
-                "scene": asset.scene_id,
-                "state": "reattached",
-                "credits": asset.credits,
-                "task_id": entry.task_id,
-            }
-        )
+        _say(emit, asset, "reattached", task_id=entry.task_id)
         return entry.task_id
 
     async def _submit(self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit) -> str:
@@ -231,28 +216,9 @@ class RunwayProducer:
                     f"({self.budget.describe()})"
                 )
             body = await self._materialize(asset.body, deps, asset)
-            emit(
-                {
-                    "event": "asset",
-                    "asset": asset.name,
-                    "scene": asset.scene_id,
-                    "state": "submitting",
-                    "credits": asset.credits,
-                }
-            )
+            _say(emit, asset, "submitting")
             # Intent first: a kill between sending and journaling the id must not pass unnoticed.
-            self.journal.write(
-                JournalEntry(
-                    key,
-                    asset.name,
-                    asset.row.endpoint,
-                    asset.row.model,
-                    None,
-                    time.time(),
-                    asset.credits,
-                    "submitting",
-                )
-            )
+            self.journal.write(_entry(key, asset, None, "submitting"))
             try:
                 task_id = await self.client.create(asset.row.endpoint, body)
             except AmbiguousCreate:
@@ -261,27 +227,13 @@ class RunwayProducer:
                 self.budget.possibly_billed += asset.credits
                 self._possibly[key] = self._possibly.get(key, 0) + asset.credits
                 self.journal.write(
-                    JournalEntry(
-                        key,
-                        asset.name,
-                        asset.row.endpoint,
-                        asset.row.model,
-                        None,
-                        time.time(),
-                        asset.credits,
-                        "ambiguous",
-                        "response lost after the request was sent",
-                    )
+                    _entry(key, asset, None, "ambiguous", "response lost after the request was sent")
                 )
-                emit(
-                    {
-                        "event": "asset",
-                        "asset": asset.name,
-                        "scene": asset.scene_id,
-                        "state": "ambiguous",
-                        "credits": asset.credits,
-                        "message": "the create's response was lost; it may have been billed",
-                    }
+                _say(
+                    emit,
+                    asset,
+                    "ambiguous",
+                    message="the create's response was lost; it may have been billed",
                 )
                 if attempt == 0:
                     continue
@@ -296,21 +248,8 @@ class RunwayProducer:
                 self.budget.release(key)
                 self.journal.remove(key)  # a refused create made no task
                 raise AssetFailed(f"could not submit: {exc}") from None
-            self.journal.write(
-                JournalEntry(
-                    key, asset.name, asset.row.endpoint, asset.row.model, task_id, time.time(), asset.credits
-                )
-            )
-            emit(
-                {
-                    "event": "asset",
-                    "asset": asset.name,
-                    "scene": asset.scene_id,
-                    "state": "submitted",
-                    "credits": asset.credits,
-                    "task_id": task_id,
-                }
-            )
+            self.journal.write(_entry(key, asset, task_id))
+            _say(emit, asset, "submitted", task_id=task_id)
             return task_id
         raise AssertionError("unreachable")
 
@@ -329,16 +268,12 @@ class RunwayProducer:
                 if task.is_over:
                     return task
                 schedule.observe(elapsed, task.progress if task.status == "RUNNING" else None)
-                emit(
-                    {
-                        "event": "asset",
-                        "asset": asset.name,
-                        "scene": asset.scene_id,
-                        "state": DISPLAY.get(task.status, task.status.lower()),
-                        "credits": asset.credits,
-                        "progress": task.progress,
-                        "task_id": task_id,
-                    }
+                _say(
+                    emit,
+                    asset,
+                    DISPLAY.get(task.status, task.status.lower()),
+                    progress=task.progress,
+                    task_id=task_id,
                 )
             if elapsed > self.options.task_timeout:
                 raise AssetFailed(
@@ -348,15 +283,7 @@ class RunwayProducer:
             await asyncio.sleep(schedule.next_delay(time.monotonic() - start))
 
     async def _download(self, asset: Asset, key: str, task: Task, emit: Emit) -> Path:
-        emit(
-            {
-                "event": "asset",
-                "asset": asset.name,
-                "scene": asset.scene_id,
-                "state": "downloading",
-                "credits": asset.credits,
-            }
-        )
+        _say(emit, asset, "downloading")
         for attempt in range(3):
             if not task.output:
                 raise AssetFailed(f"task {task.id} succeeded without an output")

@@ -1,0 +1,30 @@
+"""Helpers shared by the CLI integration tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from vidspec.cli import main
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process, as `vidspec ARGS`; never a traceback."""
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def summary(out: str) -> dict[str, Any]:
+    """The last JSON line of `build --json`: the summary event."""
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert lines and lines[-1]["event"] == "summary", out
+    result: dict[str, Any] = lines[-1]
+    return result
