@@ -16,6 +16,7 @@ The goal: <= 1.5x for case 1, close to stream copy for case 2.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -99,10 +100,16 @@ def hand_concat(clips: list[Path], narrs: list[Path], out: Path, listing: Path) 
     ]  # fmt: skip
 
 
-def timed(fn: Callable[[], object]) -> float:
-    t = time.perf_counter()
+def _cpu() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds; CPU counts this process and its ffmpeg children, and is steadier on a busy box."""
+    c, t = _cpu(), time.perf_counter()
     fn()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, _cpu() - c
 
 
 def main() -> None:
@@ -133,7 +140,8 @@ def main() -> None:
         ]
         rows = []
         for name, a, b in cases:
-            ta, tb = [], []
+            ta: list[tuple[float, float]] = []
+            tb: list[tuple[float, float]] = []
             for r in range(args.runs):
                 # alternate which goes first, so neither always gets the warmer cache
                 if r % 2 == 0:
@@ -142,17 +150,23 @@ def main() -> None:
                 else:
                     tb.append(timed(b))
                     ta.append(timed(a))
-            rows.append(
-                (name, statistics.median(ta), statistics.median(tb), min(ta), max(ta), min(tb), max(tb))
-            )
+            rows.append((name, ta, tb))
 
+        med = statistics.median
+        print(f"\nmedian of {args.runs} run(s); vidspec runs in-process (probe + plan + encode + manifest)")
         print(
-            f"\nmedian of {args.runs} run(s), wall seconds (vidspec in-process: probe + plan + encode + manifest)"
+            f"{'case':<42} {'vidspec s':>9} {'ffmpeg s':>9} {'ratio':>6}   "
+            f"{'CPU vidspec':>11} {'CPU ffmpeg':>10} {'ratio':>6}   wall spread vidspec / ffmpeg"
         )
-        print(f"{'case':<42} {'vidspec s':>10} {'ffmpeg s':>10} {'ratio':>7}   spread vidspec / ffmpeg")
-        for name, va, fb, amin, amax, bmin, bmax in rows:
+        for name, ta, tb in rows:
+            wa, wb = med(w for w, _ in ta), med(w for w, _ in tb)
+            ca, cb = med(c for _, c in ta), med(c for _, c in tb)
+            spread = (
+                f"{min(w for w, _ in ta):.2f}-{max(w for w, _ in ta):.2f} / "
+                f"{min(w for w, _ in tb):.2f}-{max(w for w, _ in tb):.2f}"
+            )
             print(
-                f"{name:<42} {va:>10.2f} {fb:>10.2f} {va / fb:>6.2f}x   {amin:.2f}-{amax:.2f} / {bmin:.2f}-{bmax:.2f}"
+                f"{name:<42} {wa:>9.2f} {wb:>9.2f} {wa / wb:>5.2f}x   {ca:>11.2f} {cb:>10.2f} {ca / cb:>5.2f}x   {spread}"
             )
         print(f"\nfast path taken for the cuts case: {all(fast_flags[args.runs :])}")
         for label, p in (
