@@ -114,8 +114,12 @@ def check_model_kind(model: str, kind: cat.Kind, path: PathT) -> Iterator[Diagno
     elif rows[0].retired:
         yield warning("VS208", rows[0].retired, path, "see `vidspec models`")
     elif rows[0].price.note:
-        yield warning("VS210", f"{model}: {rows[0].price.note} ({rows[0].price.describe()})", path,
-                      "the plan uses this price; the ledger records what was charged")
+        yield warning(
+            "VS210",
+            f"{model}: {rows[0].price.note} ({rows[0].price.describe()})",
+            path,
+            "the plan uses this price; the ledger records what was charged",
+        )
 
 
 def video_row(rs: ResolvedScene) -> cat.ModelRow | None:
