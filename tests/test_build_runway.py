@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -246,3 +247,40 @@ def test_the_key_never_lands_on_disk_or_in_output(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+
+
+def _interactive_build(spec: Path, url: str, answer: str) -> tuple[int, str]:
+    import pty
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=url, COLUMNS="120")
+    cmd = [sys.executable, "-m", "vidspec", "build", str(spec), "--poll-scale", "0.02", "--no-stitch"]
+    proc = subprocess.Popen(cmd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    answered = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"Spend " in seen and b"[y/N]" in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    os.close(master)
+    return proc.wait(30), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))
+
+
+def test_a_terminal_user_is_asked_before_spending(fake: FakeRunway, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    code, screen = _interactive_build(spec, fake.url, "n")
+    assert code == 1 and "Spend 80 credits ($0.80)?" in screen and "nothing was spent" in screen
+    assert "to spend: 80 credits" in screen  # the plan was shown before the question
+    assert fake.create_count() == 0
+    code, screen = _interactive_build(spec, fake.url, "y")
+    assert code == 0, screen[-2000:]
+    assert fake.create_count() == 6

@@ -171,16 +171,16 @@ def build(
         interactive=sys.stdin.isatty() and sys.stdout.isatty(),
     )
     console = _console(stderr=as_json)
+    view: Any = JsonLines() if as_json else LiveView(console, 0)
 
     def confirm(p: Any) -> bool:
         from .views.plan import render_plan
 
-        render_plan(p.to_json(), console)
-        return click.confirm(
-            f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?", default=False
-        )
+        with view.paused():
+            render_plan(p.to_json(), console)
+            question = f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?"
+            return click.confirm(question, default=False, err=as_json)
 
-    view: Any = JsonLines() if as_json else LiveView(console, 0)
     with view:
         outcome = run_build(spec, opts, view, confirm, on_stitch_progress=view.stitch_progress)
     report = outcome.report

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from rich.console import Console, Group
@@ -39,6 +41,10 @@ class JsonLines:
     def __enter__(self) -> JsonLines:
         return self
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        yield
+
     def __exit__(self, *exc: object) -> None:
         pass
 
@@ -71,6 +77,15 @@ class LiveView:
         self.live.update(self._render())
         self.live.__exit__(None, None, None)
         self.console.print()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop redrawing while the user answers a prompt."""
+        self.live.stop()
+        try:
+            yield
+        finally:
+            self.live.start()
 
     def __call__(self, event: dict[str, Any]) -> None:
         if event.get("event") == "plan":
