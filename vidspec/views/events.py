@@ -68,24 +68,27 @@ class LiveView:
         )
         self._bar: Any = None
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
+        self._started = False
 
     def __enter__(self) -> LiveView:
-        self.live.__enter__()
-        return self
+        return self  # the display starts with the first asset, so early errors print alone
 
     def __exit__(self, *exc: object) -> None:
-        self.live.update(self._render())
-        self.live.__exit__(None, None, None)
-        self.console.print()
+        if self._started:
+            self.live.update(self._render())
+            self.live.stop()
+            self.console.print()
 
     @contextmanager
     def paused(self) -> Iterator[None]:
         """Stop redrawing while the user answers a prompt."""
-        self.live.stop()
+        if self._started:
+            self.live.stop()
         try:
             yield
         finally:
-            self.live.start()
+            if self._started:
+                self.live.start()
 
     def __call__(self, event: dict[str, Any]) -> None:
         if event.get("event") == "plan":
@@ -98,9 +101,16 @@ class LiveView:
                 self.ended[name] = time.monotonic()
             row = self.rows.setdefault(name, {})
             row.update(event)
-        self.live.update(self._render())
+            if not self._started:
+                self._started = True
+                self.live.start()
+        if self._started:
+            self.live.update(self._render())
 
     def stitch_progress(self, done: float, total: float) -> None:
+        if not self._started:
+            self._started = True
+            self.live.start()
         if self._bar is None:
             self._bar = self.encode.add_task("encode", total=max(total, 0.001))
         self.encode.update(self._bar, completed=min(done, total))
