@@ -145,9 +145,10 @@ class RunwayProducer:
         retries = 0
         while True:
             async with slot:  # a generation slot on Runway: from the create until the task is over
+                fresh = task_id is None
                 if task_id is None:
                     task_id = await self._submit(asset, key, deps, emit)
-                task = await self._poll(asset, task_id, emit)
+                task = await self._poll(asset, task_id, emit, fresh=fresh)
             charged = None if task.cost_credits is None else int(task.cost_credits)
             if task.status == "SUCCEEDED":
                 self.budget.settle(key, charged)
@@ -253,9 +254,11 @@ class RunwayProducer:
             return task_id
         raise AssertionError("unreachable")
 
-    async def _poll(self, asset: Asset, task_id: str, emit: Emit) -> Task:
+    async def _poll(self, asset: Asset, task_id: str, emit: Emit, *, fresh: bool) -> Task:
         schedule = PollSchedule(scale=self.options.poll_scale)
         start = time.monotonic()
+        if fresh:  # a task just created is always still pending: wait before the first look
+            await asyncio.sleep(schedule.next_delay(0.0))
         while True:
             elapsed = time.monotonic() - start
             try:
@@ -267,7 +270,7 @@ class RunwayProducer:
             if task is not None:
                 if task.is_over:
                     return task
-                schedule.observe(elapsed, task.progress if task.status == "RUNNING" else None)
+                schedule.observe(elapsed, task.progress, task.status)
                 _say(
                     emit,
                     asset,
