@@ -82,4 +82,5 @@ def build_timeline(
         music,
         project.output.captions,
         preset or project.output.preset,
+        engine=project.output.engine,
     )

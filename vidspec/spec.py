@@ -80,6 +80,9 @@ class Output(_Model):
         "sidecar", description="sidecar .srt/.vtt always; burn also draws them"
     )
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "medium"
+    engine: Literal["ffmpeg", "moviepy"] = Field(
+        "ffmpeg", description="ffmpeg: one filter graph (fast); moviepy: composited in Python (slower, same cut)"
+    )
 
 
 class SceneFields(_Model):

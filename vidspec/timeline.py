@@ -10,6 +10,7 @@ Transition = Literal["cut", "crossfade", "fade"]
 Fit = Literal["cover", "contain", "stretch"]
 FitAudio = Literal["extend", "trim", "error"]
 Captions = Literal["sidecar", "burn"]
+Engine = Literal["ffmpeg", "moviepy"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,4 @@ class Timeline:
     captions: Captions = "sidecar"
     preset: str = "medium"
     crf: int = 20
+    engine: Engine = "ffmpeg"
