@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import rules
-from .diagnostics import Diagnostic, Diagnostics, PathT, error
+from .diagnostics import Diagnostic, Diagnostics, PathT, error, format_path
 from .graph import Graph, build_graph
 from .resolve import resolve
 from .source import Source, load_file, load_text
@@ -74,25 +74,29 @@ def _describe_value(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _strip_loc(data: Any, loc: tuple[str | int, ...]) -> tuple[PathT, bool, bool]:
+def _strip_loc(data: Any, loc: tuple[str | int, ...], missing: bool) -> tuple[PathT, PathT | None, str]:
     """Drop pydantic's union-branch tags from a loc by walking the real data.
-    Returns (path, went_through_a_union, the_branch_was_a_model)."""
+
+    Returns (the data path, where the first union was met or None, that union branch's tag)."""
     path: list[str | int] = []
     cur = data
-    union = model_branch = False
+    union_at: PathT | None = None
+    tag = ""
     for i, part in enumerate(loc):
-        if isinstance(cur, dict) and part in cur:
+        if (
+            isinstance(cur, dict)
+            and part in cur
+            or isinstance(cur, list)
+            and isinstance(part, int)
+            and 0 <= part < len(cur)
+        ):
             path.append(part)
             cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
-            path.append(part)
-            cur = cur[part]
-        elif i == len(loc) - 1 and isinstance(cur, dict):
-            path.append(part)  # a missing key
-        else:
-            union = True
-            model_branch = model_branch or (isinstance(part, str) and part[:1].isupper())
-    return tuple(path), union, model_branch
+        elif missing and i == len(loc) - 1:
+            path.append(part)  # the missing key itself
+        elif union_at is None:
+            union_at, tag = tuple(path), str(part)
+    return tuple(path), union_at, tag
 
 
 def _value_at(data: Any, path: PathT) -> Any:
@@ -108,37 +112,28 @@ def _value_at(data: Any, path: PathT) -> Any:
 def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[Diagnostic, bool]]:
     """pydantic errors -> (diagnostic, points_at_key). One diagnostic per offending value."""
     out: list[tuple[Diagnostic, bool]] = []
-    union_groups: dict[PathT, list[Any]] = {}
+    unions: dict[PathT, list[Any]] = {}
     for err in exc.errors():
-        path, union, model_branch = _strip_loc(data, tuple(err["loc"]))
+        path, union_at, tag = _strip_loc(data, tuple(err["loc"]), err["type"] == "missing")
+        if union_at is None:
+            out.append(_one(err, (*base, *path), _value_at(data, path)))
+        elif isinstance(_value_at(data, union_at), dict):
+            if tag[:1].isupper():  # a mapping: only the model branch's errors are about this value
+                out.append(_one(err, (*base, *path), _value_at(data, path)))
+        else:
+            unions.setdefault(union_at, []).append(err)
+    for path, errs in unions.items():  # a scalar that fits no branch: one error for the value
         value = _value_at(data, path)
-        if union and err["type"] != "extra_forbidden" and not model_branch:
-            union_groups.setdefault(path, []).append(err)
-            continue
-        if union and isinstance(value, dict) is False and model_branch:
-            union_groups.setdefault(path, []).append(err)
-            continue
-        out.append(_one(err, (*base, *path), value))
-    for path, errs in union_groups.items():
-        value = _value_at(data, path)
-        if any(e["type"] == "literal_error" for e in errs) and not any(
-            e["type"].endswith("_type") for e in errs
-        ):
-            out.append(_one(errs[0], (*base, *path), value))
+        full = (*base, *path)
+        specific = [e for e in errs if not e["type"].endswith("_type")]
+        if specific:  # e.g. in range for one branch but not the other: say the specific thing
+            out.append(_one(specific[0], full, value))
             continue
         kinds = sorted({w for e in errs if (w := _TYPE_WORDS.get(e["type"]))})
-        full = (*base, *path)
-        out.append(
-            (
-                error(
-                    "VS102",
-                    f"`{full[-1]}` should be {' or '.join(kinds) or 'another type'}, "
-                    f"not {_describe_value(value)}",
-                    full,
-                ),
-                False,
-            )
+        message = (
+            f"`{full[-1]}` should be {' or '.join(kinds) or 'another type'}, not {_describe_value(value)}"
         )
+        out.append((error("VS102", message, full), False))
     return out
 
 
@@ -147,7 +142,10 @@ def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
     name = path[-1] if path else "spec"
     if t == "extra_forbidden":
         fields = list(_model_at(path[:-1]).model_fields)
-        hint = rules.did_you_mean(str(name), fields, "valid keys here: " + ", ".join(fields))
+        fallback = "valid keys here: " + ", ".join(fields)
+        if len(path) > 1 and name in Project.model_fields:
+            fallback = f"`{name}` is a top-level key, not part of {format_path(path[:-1])}"
+        hint = rules.did_you_mean(str(name), fields, fallback)
         return error("VS101", f"unknown key '{name}'", path, hint), True
     if t == "missing":
         return error("VS103", f"`{name}` is required", path, None), False
