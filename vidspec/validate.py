@@ -83,15 +83,10 @@ def _strip_loc(data: Any, loc: tuple[str | int, ...], missing: bool) -> tuple[Pa
     union_at: PathT | None = None
     tag = ""
     for i, part in enumerate(loc):
-        if (
-            isinstance(cur, dict)
-            and part in cur
-            or isinstance(cur, list)
-            and isinstance(part, int)
-            and 0 <= part < len(cur)
-        ):
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_list or isinstance(cur, dict) and part in cur:
             path.append(part)
-            cur = cur[part]
+            cur = cur[part]  # type: ignore[index]
         elif missing and i == len(loc) - 1:
             path.append(part)  # the missing key itself
         elif union_at is None:
