@@ -81,7 +81,8 @@ class Output(_Model):
     )
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "medium"
     engine: Literal["ffmpeg", "moviepy"] = Field(
-        "ffmpeg", description="ffmpeg: one filter graph (fast); moviepy: composited in Python (slower, same cut)"
+        "ffmpeg",
+        description="ffmpeg: one filter graph (fast); moviepy: composited in Python (slower, same cut)",
     )
 
 

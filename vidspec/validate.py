@@ -86,7 +86,7 @@ def _strip_loc(data: Any, loc: tuple[str | int, ...], missing: bool) -> tuple[Pa
         in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
         if in_list or isinstance(cur, dict) and part in cur:
             path.append(part)
-            cur = cur[part]  # type: ignore[index]
+            cur = cur[part]
         elif missing and i == len(loc) - 1:
             path.append(part)  # the missing key itself
         elif union_at is None:
