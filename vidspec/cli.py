@@ -87,7 +87,8 @@ def plan(
     from .workspace import Workspace
 
     ws = Workspace.open(spec, cache_dir=cache_dir, namespace=backend, budget=max_credits)
-    _print_diagnostics(ws.validated.diagnostics.sorted(), err=True) if len(ws.validated.diagnostics) else None
+    if len(ws.validated.diagnostics):  # warnings: the plan goes on, but the user should see them
+        _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
     p = ws.plan(max_credits)
     data = p.to_json()
     if as_json:
