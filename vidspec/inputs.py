@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .catalog import AUDIO_FORMATS, IMAGE_FORMATS, VIDEO_FORMATS, video_endpoint_for
+from .catalog import AUDIO_FORMATS, IMAGE_FORMATS, VIDEO_FORMATS
 from .resolve import ResolvedScene
-from .spec import GeneratedImage
 
 MediaKind = Literal["image", "video", "audio"]
 FORMATS: dict[MediaKind, tuple[str, ...]] = {
@@ -59,12 +58,3 @@ def scene_inputs(rs: ResolvedScene) -> frozenset[str]:
     if rs.get("references"):
         have.add("references")
     return frozenset(have)
-
-
-def scene_endpoint(rs: ResolvedScene) -> str:
-    return video_endpoint_for(scene_inputs(rs))
-
-
-def generated_image(rs: ResolvedScene) -> GeneratedImage | None:
-    img = rs.get("image")
-    return img if isinstance(img, GeneratedImage) else None

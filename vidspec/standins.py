@@ -23,6 +23,8 @@ from vidspec import cards, speech
 from vidspec.probe import ffmpeg_exe
 from vidspec.speech import atomic_path, write_wav
 
+from .pricing import estimate_speech_seconds
+
 # How far the card zooms in and the reference image pushes in over the clip (fraction of the frame).
 CARD_ZOOM = 0.08
 KEN_BURNS_ZOOM = 0.14
@@ -31,12 +33,6 @@ AUDIO_RATE = 48000
 
 class StandinError(RuntimeError):
     """ffmpeg failed to render a stand-in."""
-
-
-def estimate_speech_seconds(text: str, wpm: int = 150) -> float:
-    """Plan-time estimate of narration length: words / wpm * 60 seconds, at least 1 s."""
-    words = len(text.split())
-    return max(1.0, words / max(1, wpm) * 60.0)
 
 
 def _even(n: int) -> int:
