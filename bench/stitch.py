@@ -1,6 +1,6 @@
 """Benchmark: vidspec's stitcher against the hand-written ffmpeg command it replaces.
 
-    python bench/stitch.py [--runs 3] [--preset medium] [--scenes 10]
+    python bench/stitch.py [--runs 3] [--preset medium] [--scenes 10] [--moviepy]
 
 A 10-scene project (5 s clips, 1280x720, 24 fps, testsrc2, made once and not timed) with a 3.5-4.5 s
 narration per scene. Two cases, each run A/B alternately and reported as medians:
@@ -9,8 +9,10 @@ narration per scene. Two cases, each run A/B alternately and reported as medians
    included) against one `ffmpeg` xfade chain + adelay/amix with the same libx264 preset and CRF.
 2. cuts: vidspec's fast path (concat demuxer, video stream-copied) against
    `ffmpeg -f concat -c:v copy` + the same narration mix.
+3. (--moviepy, slow) the moviepy engine (output.engine: moviepy) on case 1's project, against the
+   same hand-written ffmpeg xfade command.
 
-The goal: <= 1.5x for case 1, close to stream copy for case 2.
+The goal: <= 1.5x for case 1, close to stream copy for case 2. Case 3 is the price of the optional engine.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def make_inputs(d: Path, n: int) -> tuple[list[Path], list[Path]]:
     return clips, narrs
 
 
-def timeline(clips: list[Path], narrs: list[Path], out: Path, preset: str, transition: str) -> Timeline:
+def timeline(
+    clips: list[Path], narrs: list[Path], out: Path, preset: str, transition: str, engine: str = "ffmpeg"
+) -> Timeline:
     scenes = tuple(
         SceneCut(
             f"s{i}", c, CLIP, transition=transition if i else "cut",  # type: ignore[arg-type]
@@ -65,7 +69,7 @@ def timeline(clips: list[Path], narrs: list[Path], out: Path, preset: str, trans
         )
         for i, (c, n) in enumerate(zip(clips, narrs, strict=True))
     )  # fmt: skip
-    return Timeline(scenes, out, W, H, fps=FPS, preset=preset, crf=CRF)
+    return Timeline(scenes, out, W, H, fps=FPS, preset=preset, crf=CRF, engine=engine)  # type: ignore[arg-type]
 
 
 def hand_xfade(clips: list[Path], narrs: list[Path], out: Path, preset: str) -> list[str]:
@@ -117,6 +121,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--preset", default="medium")
     ap.add_argument("--scenes", type=int, default=10)
+    ap.add_argument("--moviepy", action="store_true", help="also time the moviepy engine (slow)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="vidspec-bench-") as tmp:
@@ -127,6 +132,7 @@ def main() -> None:
 
         xf = timeline(clips, narrs, d / "vs_xfade" / "film.mp4", args.preset, "crossfade")
         cut = timeline(clips, narrs, d / "vs_cut" / "film.mp4", args.preset, "cut")
+        mp = timeline(clips, narrs, d / "vs_moviepy" / "film.mp4", args.preset, "crossfade", "moviepy")
         ff_x = hand_xfade(clips, narrs, d / "ff_xfade.mp4", args.preset)
         ff_c = hand_concat(clips, narrs, d / "ff_cut.mp4", d / "list.txt")
         fast_flags: list[bool] = []
@@ -138,6 +144,8 @@ def main() -> None:
             (f"crossfade 0.5 s, re-encode ({args.preset})", vs(xf), lambda: _ff(*ff_x)),
             ("cuts, fast path vs concat -c:v copy", vs(cut), lambda: _ff(*ff_c)),
         ]
+        if args.moviepy:
+            cases.append((f"crossfade, moviepy engine ({args.preset})", vs(mp), lambda: _ff(*ff_x)))
         rows = []
         for name, a, b in cases:
             ta: list[tuple[float, float]] = []
@@ -168,13 +176,16 @@ def main() -> None:
             print(
                 f"{name:<42} {wa:>9.2f} {wb:>9.2f} {wa / wb:>5.2f}x   {ca:>11.2f} {cb:>10.2f} {ca / cb:>5.2f}x   {spread}"
             )
-        print(f"\nfast path taken for the cuts case: {all(fast_flags[args.runs :])}")
-        for label, p in (
+        print(f"\nfast path taken for the cuts case: {all(fast_flags[args.runs : 2 * args.runs])}")
+        outputs = [
             ("vidspec crossfade", xf.output),
             ("ffmpeg crossfade", d / "ff_xfade.mp4"),
             ("vidspec cuts", cut.output),
             ("ffmpeg cuts", d / "ff_cut.mp4"),
-        ):
+        ]
+        if args.moviepy:
+            outputs.append(("vidspec moviepy", mp.output))
+        for label, p in outputs:
             info = probe(p)
             print(
                 f"  {label:<18} {info.duration:6.2f} s  {info.width}x{info.height} {info.fps} fps  {p.stat().st_size / 1e6:.1f} MB"

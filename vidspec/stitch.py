@@ -1,7 +1,8 @@
 """The stitcher: cached clips + narration + sfx + music -> the final cut, in ONE ffmpeg process.
 
 The whole assembly is one ffmpeg filter graph built here and run with the bundled ffmpeg; moviepy is not
-used (it measured 2.9-6.6x slower on crossfades and holds an ~80 MiB decoder per clip).
+used (it measured 2.9-6.6x slower on crossfades and holds an ~80 MiB decoder per clip), unless
+``Timeline.engine`` is ``moviepy``: then ``vidspec.stitch_moviepy`` renders the same planned cut.
 
 Contract (what the output contains):
 
@@ -39,7 +40,7 @@ Captions
 
 Build behaviour
 - ``<output>.manifest.json`` holds a canonical JSON of every input's identity and every setting (the
-  Timeline without paths or scene ids, plus ENGINE_VERSION and the ffmpeg build). A file is identified by
+  Timeline without paths or scene ids, plus ENGINE_VERSION, the engine and the ffmpeg build). A file is identified by
   its cache key when ``SceneCut.keys`` has one for its role (``video``; ``dub`` or ``narration``; ``sfx``
   for a single cue or ``sfx.<i>``) or ``Music.key``, otherwise by its sha256. When the output (with the
   size and mtime the manifest recorded), both caption files and a matching manifest exist, ``stitch``
@@ -47,7 +48,7 @@ Build behaviour
 - The mp4 is encoded into a hidden temp dir beside the output, then os.replace'd onto it; the old manifest
   is removed first and the new one written last, so a killed run never leaves a broken file at the output
   path nor a manifest vouching for the wrong file.
-- Fast path: when every clip is already h264 yuv420p at the output size and fps with SAR 1, with the same
+- Fast path (ffmpeg engine only): when every clip is already h264 yuv420p at the output size and fps with SAR 1, with the same
   codec headers (SPS/PPS) and timebase, every transition is a cut, no frame is held and captions are not
   burned, the picture is joined with the concat demuxer and stream-copied; only the audio is encoded.
 - ffmpeg failures raise StitchError carrying the last lines of ffmpeg's stderr.
@@ -57,6 +58,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import math
 import os
@@ -639,6 +641,16 @@ def _file_sha256(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def _renderer(timeline: Timeline) -> str:
+    """Which engine draws the picture; moviepy's version with it (read from its metadata, not imported)."""
+    if timeline.engine != "moviepy":
+        return timeline.engine
+    try:
+        return f"moviepy {importlib.metadata.version('moviepy')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "moviepy"
+
+
 def _manifest_inputs(timeline: Timeline) -> dict[str, Any]:
     def ident(key: str | None, path: Path) -> str:
         if key:
@@ -683,6 +695,7 @@ def _manifest_inputs(timeline: Timeline) -> dict[str, Any]:
         }
     return {
         "engine": ENGINE_VERSION,
+        "renderer": _renderer(timeline),
         "ffmpeg": Path(ffmpeg_exe()).name,  # the bundled binary's name carries its version
         "width": timeline.width,
         "height": timeline.height,
@@ -777,47 +790,52 @@ def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool 
     places = plan_scenes(timeline, [c.duration for c in measured.clips], measured.narrations)
     total = total_duration(places, timeline.fps)
     cues = caption_cues(timeline, places)
-    fast = _fast_path_ok(timeline, places, measured.clips)
+    fast = timeline.engine == "ffmpeg" and _fast_path_ok(timeline, places, measured.clips)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_tmp(output.parent, output.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.stitch-{os.getpid()}-", dir=output.parent))
     try:
         tmp_mp4 = tmp / f".{output.stem}.tmp.mp4"
-        inputs = _Inputs()
-        chains: list[str]
-        if fast:
-            listing = tmp / "clips.txt"
-            listing.write_text("".join(_concat_line(s.video) for s in timeline.scenes), encoding="utf-8")
-            inputs.add(listing, "-f", "concat", "-safe", "0")
-            chains = _audio_graph(timeline, places, measured.clips, inputs, None, total)
-            vmap = "0:v:0"
-            vcodec = ["-c:v", "copy"]
+        if timeline.engine == "moviepy":
+            from .stitch_moviepy import render  # moviepy loads only when this engine is chosen
+
+            render(timeline, places, measured.clips, cues, total, tmp_mp4, progress)
         else:
-            clip_inputs = [inputs.add(s.video) for s in timeline.scenes]
-            overlays: list[tuple[int, int, int, Cue]] = []
-            if timeline.captions == "burn" and cues:
-                drawn = _render_captions(cues, timeline.width, timeline.height, tmp)
-                overlays = [(inputs.add(p), x, y, cue) for p, x, y, cue in drawn]
-            chains = _video_graph(timeline, places, measured.clips, clip_inputs, overlays)
-            chains += _audio_graph(timeline, places, measured.clips, inputs, clip_inputs, total)
-            vmap = "[vout]"
-            vcodec = [
-                "-c:v", "libx264", "-preset", timeline.preset, "-crf", str(timeline.crf),
-                "-pix_fmt", "yuv420p", "-r", str(timeline.fps),
+            inputs = _Inputs()
+            chains: list[str]
+            if fast:
+                listing = tmp / "clips.txt"
+                listing.write_text("".join(_concat_line(s.video) for s in timeline.scenes), encoding="utf-8")
+                inputs.add(listing, "-f", "concat", "-safe", "0")
+                chains = _audio_graph(timeline, places, measured.clips, inputs, None, total)
+                vmap = "0:v:0"
+                vcodec = ["-c:v", "copy"]
+            else:
+                clip_inputs = [inputs.add(s.video) for s in timeline.scenes]
+                overlays: list[tuple[int, int, int, Cue]] = []
+                if timeline.captions == "burn" and cues:
+                    drawn = _render_captions(cues, timeline.width, timeline.height, tmp)
+                    overlays = [(inputs.add(p), x, y, cue) for p, x, y, cue in drawn]
+                chains = _video_graph(timeline, places, measured.clips, clip_inputs, overlays)
+                chains += _audio_graph(timeline, places, measured.clips, inputs, clip_inputs, total)
+                vmap = "[vout]"
+                vcodec = [
+                    "-c:v", "libx264", "-preset", timeline.preset, "-crf", str(timeline.crf),
+                    "-pix_fmt", "yuv420p", "-r", str(timeline.fps),
+                ]  # fmt: skip
+            script = tmp / "graph.txt"
+            script.write_text(";\n".join(chains), encoding="utf-8")  # a file: long graphs exceed argv limits
+            args = [
+                *inputs.args,
+                "-/filter_complex", str(script),
+                "-map", vmap, "-map", "[aout]",
+                *vcodec,
+                "-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2",
+                "-movflags", "+faststart",
+                str(tmp_mp4),
             ]  # fmt: skip
-        script = tmp / "graph.txt"
-        script.write_text(";\n".join(chains), encoding="utf-8")  # a file: long graphs exceed argv limits
-        args = [
-            *inputs.args,
-            "-/filter_complex", str(script),
-            "-map", vmap, "-map", "[aout]",
-            *vcodec,
-            "-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2",
-            "-movflags", "+faststart",
-            str(tmp_mp4),
-        ]  # fmt: skip
-        _run_ffmpeg(args, total, progress, tmp / "ffmpeg.log", output)
+            _run_ffmpeg(args, total, progress, tmp / "ffmpeg.log", output)
 
         # The old manifest must not outlive the file it described, even for a moment.
         with contextlib.suppress(FileNotFoundError):
