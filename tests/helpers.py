@@ -28,3 +28,27 @@ def summary(out: str) -> dict[str, Any]:
     assert lines and lines[-1]["event"] == "summary", out
     result: dict[str, Any] = lines[-1]
     return result
+
+
+def ff(*args: str) -> None:
+    """Run the bundled ffmpeg quietly (test inputs, frame grabs)."""
+    import subprocess
+
+    from vidspec.probe import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", *args], check=True)
+
+
+def video_stream_length(path: object) -> float:
+    """Length of the video stream alone (the container's duration includes AAC padding)."""
+    import subprocess
+
+    from vidspec.probe import ffmpeg_exe
+
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    ).stderr
+    h, m, s = out.rsplit("time=", 1)[1].split()[0].split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)

@@ -16,26 +16,14 @@ from vidspec.probe import ffmpeg_exe, mean_volume_db, probe
 from vidspec.stitch import stitch
 from vidspec.timeline import Music, SceneCut, Timeline
 
+from .helpers import ff as _ff
+from .helpers import video_stream_length as _video_len
+
 pytest.importorskip("moviepy")
 
 FPS = 24
 FRAME = 1 / FPS
 W, H = 320, 180
-
-
-def _ff(*args: str) -> None:
-    subprocess.run([ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", *args], check=True)
-
-
-def _video_len(path: Path) -> float:
-    """Length of the video stream alone (the container's duration includes AAC padding)."""
-    out = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-    ).stderr
-    h, m, s = out.rsplit("time=", 1)[1].split()[0].split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
 
 
 def _frame(path: Path, index: int) -> np.ndarray:

@@ -462,13 +462,19 @@ def _video_graph(
     return chains
 
 
-def _duck_expr(volume: float, duck: float, intervals: Sequence[tuple[float, float]]) -> str:
+def duck_intervals(intervals: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Narration intervals whose ramps would touch, merged: the ducking envelope is then one curve."""
     merged: list[list[float]] = []
     for a, b in sorted(intervals):
         if merged and a - DUCK_RAMP <= merged[-1][1] + DUCK_RAMP:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def _duck_expr(volume: float, duck: float, intervals: Sequence[tuple[float, float]]) -> str:
+    merged = duck_intervals(intervals)
     r = _n(DUCK_RAMP)
     env = ""
     for a, b in merged:

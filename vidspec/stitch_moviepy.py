@@ -36,7 +36,7 @@ import numpy as np
 from .captions import Cue
 from .errors import StitchError
 from .probe import ProbeError, probe
-from .stitch import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, ClipFacts, Progress, ScenePlacement
+from .stitch import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, ClipFacts, Progress, ScenePlacement, duck_intervals
 from .timeline import SceneCut, Timeline
 
 __all__ = ["render"]
@@ -295,12 +295,7 @@ def _gain(clip: Any, gain: Gain) -> Any:
 
 def _duck_gain(volume: float, duck: float, intervals: Sequence[tuple[float, float]]) -> Gain:
     """The ffmpeg engine's envelope: volume, lowered to volume*duck on every narration with DUCK_RAMP ramps."""
-    merged: list[list[float]] = []
-    for a, b in sorted(intervals):
-        if merged and a - DUCK_RAMP <= merged[-1][1] + DUCK_RAMP:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
+    merged = duck_intervals(intervals)
     # Merged trapezoids never overlap, so the envelope is one piecewise-linear curve.
     xs = np.array([x for a, b in merged for x in (a - DUCK_RAMP, a, b, b + DUCK_RAMP)])
     ys = np.array([y for _ in merged for y in (0.0, 1.0, 1.0, 0.0)])
