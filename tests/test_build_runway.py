@@ -284,3 +284,61 @@ def test_a_terminal_user_is_asked_before_spending(fake: FakeRunway, tmp_path: Pa
     code, screen = _interactive_build(spec, fake.url, "y")
     assert code == 0, screen[-2000:]
     assert fake.create_count() == 6
+
+
+def test_output_may_not_destroy_an_input(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "self.yaml"
+    text = 'version: 1\noutput: {path: self.yaml}\nscenes:\n  - {id: a, prompt: "Dawn over a lake, aerial"}\n'
+    spec.write_text(text)
+    code, _, err = run(["build", str(spec), "--yes", *FAST], capsys)
+    assert code == 1 and "is an input of the project" in err
+    assert spec.read_text() == text and fake.create_count() == 0
+    (tmp_path / "build" / "out.mp4").mkdir(parents=True)
+    spec.write_text(text.replace("self.yaml", "build/out.mp4"))
+    code, _, err = run(["build", str(spec), "--yes", *FAST], capsys)
+    assert code == 1 and "is a directory" in err and fake.create_count() == 0
+
+
+def test_a_refused_create_leaves_no_possibly_billed_trace(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(tmp_path)
+    fake.inject("http_401", path="/v1/text_to_video", times=5)
+    code, out, _ = run(["build", str(spec), "--yes", "--concurrency", "1", *FAST], capsys)
+    failed = summary(out)["failed"]
+    assert code == 1 and [f["asset"] for f in failed] == ["harbour.video", "market.video"]
+    assert all("API key was refused" in f["error"] for f in failed)
+    journal = tmp_path / ".vidspec" / "journal"
+    assert not any('"task_id": null' in p.read_text() for p in journal.glob("*.json"))
+    fake.clear_faults()
+    code, out, _ = run(["build", str(spec), "--yes", *FAST], capsys)
+    s = summary(out)
+    assert code == 0 and s["credits_possibly_billed"] == 0 and s["notices"] == []
+
+
+def test_failed_tasks_that_were_charged_are_in_the_total(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(tmp_path)
+    fake.inject("task_failed", path="/v1/text_to_video", code="SAFETY.INPUT.TEXT")
+    code, out, _ = run(["build", str(spec), "--yes", *FAST], capsys)
+    s = summary(out)
+    billed = sum(t["cost"] or 0 for t in fake.stats()["tasks"].values())
+    assert code == 1 and s["credits_charged"] == billed == 80  # the refused video was charged too
+
+
+def test_two_builds_on_one_cache_do_not_both_submit(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    with FakeRunwayProcess(latency=2.0) as server:
+        env = dict(os.environ, RUNWAYML_API_SECRET=KEY, RUNWAYML_BASE_URL=server.url)
+        cmd = [sys.executable, "-m", "vidspec", "build", str(spec), "--yes", "--json", "--no-stitch"]
+        first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and server.stats()["create_count"] == 0:
+            time.sleep(0.05)
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and "another vidspec build" in second.stderr
+        assert first.wait(60) == 0
+        assert server.stats()["create_count"] == 6

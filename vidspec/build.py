@@ -57,7 +57,17 @@ def choose_backend(requested: str | None) -> tuple[str, str | None]:
     return PREVIEW, f"no {KEY_ENV} found: rendering a free local animatic (--backend preview)"
 
 
-def _check_writable(directory: Path) -> None:
+def _check_output(ws: Workspace, output: Path) -> None:
+    """Before anything is spent: the output can be written, and writing it destroys nothing of the user's."""
+    if output.is_dir():
+        raise ConfigError(f"the output path {output} is a directory; set output.path to a file")
+    protected = {ws.spec.resolve(), ws.spec.resolve().parent / f"{ws.spec.stem}.lock.json"}
+    protected |= {p.resolve() for a in ws.graph.assets for p in a.files()}
+    if ws.graph.project.music is not None:
+        protected.add((ws.graph.base / ws.graph.project.music.path).resolve())
+    if output.resolve() in protected:
+        raise ConfigError(f"the output path {output} is an input of the project; it would be overwritten")
+    directory = output.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".vidspec-write-test"):
@@ -119,12 +129,13 @@ def build(
             "output": str(output),
         }
     )
-    _check_writable(output.parent)
+    _check_output(ws, output)
     _check_inputs(ws)
-    if options.backend == RUNWAY:
-        report, notices = _run_runway(ws, plan, options, emit, confirm)
-    else:
-        report, notices = _run_preview(ws, emit)
+    with ws.cache.exclusive():
+        if options.backend == RUNWAY:
+            report, notices = _run_runway(ws, plan, options, emit, confirm)
+        else:
+            report, notices = _run_preview(ws, emit)
     outcome = BuildOutcome(ws, plan, report, notices=notices)
     if options.backend == RUNWAY:
         outcome.lockfile = _write_lock(ws, report)
@@ -194,6 +205,7 @@ def _run_runway(
             f"{to_spend} credits of assets need generating, but {KEY_ENV} is not set; "
             "set it, or use --backend preview for a free animatic"
         )
+    consent = options.yes
     if to_spend > 0 and not options.yes:
         if not options.interactive:
             raise ConsentRequired(
@@ -202,6 +214,7 @@ def _run_runway(
             )
         if not confirm(plan):
             raise ConsentRequired("not confirmed; nothing was spent")
+        consent = True
 
     async def run() -> BuildReport:
         async with RunwayClient.from_env() as client:
@@ -214,7 +227,7 @@ def _run_runway(
                 options.max_credits if options.max_credits is not None else ws.graph.project.budget
             )
             ropts = RunwayOptions(
-                options.concurrency, options.task_timeout, options.poll_scale, resubmit_lost=options.yes
+                options.concurrency, options.task_timeout, options.poll_scale, resubmit_lost=consent
             )
             producer = RunwayProducer(client, ws.store, journal, org, ropts, budget)
             return await Executor(ws.store, producer, emit).run(list(ws.graph.assets), ws.keys)

@@ -44,7 +44,14 @@ DUB_LANGUAGES = (
 )  # fmt: skip
 
 PROMPT_LIMIT_UTF16 = 1000
-DATA_URI_LIMIT = 5 * 1024 * 1024
+DATA_URI_LIMIT = 5 * 1024 * 1024  # of the whole data URI, so of the base64 text, not of the file
+
+
+def fits_data_uri(size: int, mime: str = "application/octet-stream") -> bool:
+    """Whether a file of `size` bytes, base64-encoded, still fits a data URI (4 characters per 3 bytes)."""
+    return len(f"data:{mime};base64,") + 4 * ((size + 2) // 3) <= DATA_URI_LIMIT
+
+
 IMAGE_URL_LIMIT = 16 * 1024 * 1024
 UPLOAD_LIMIT = 200 * 1024 * 1024
 MAX_REFERENCE_IMAGES = 3

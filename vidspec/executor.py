@@ -87,7 +87,8 @@ class BuildReport:
 
     @property
     def charged(self) -> int:
-        return sum(r.credits_charged or 0 for r in self.results if r.state == "done")
+        """Charged by this build: failed tasks count too (SAFETY.INPUT failures are billed)."""
+        return sum(r.credits_charged or 0 for r in self.results if r.state in ("done", "failed"))
 
     @property
     def possibly_billed(self) -> int:

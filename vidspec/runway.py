@@ -35,6 +35,7 @@ import httpx
 
 from . import __version__
 from .catalog import API_VERSION as CATALOG_API_VERSION
+from .catalog import DATA_URI_LIMIT as CATALOG_DATA_URI_LIMIT
 from .catalog import Endpoint
 from .errors import (
     AmbiguousCreate,
@@ -66,9 +67,9 @@ __all__ = [
 
 API_VERSION = CATALOG_API_VERSION  # one source: the cache key includes it too
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
-# A base64 data URI may carry at most 5 MB; larger files go through an ephemeral upload. Read at call time,
+# A base64 data URI may be at most 5 MB long; larger files go through an ephemeral upload. Read at call time,
 # so tests can lower it with monkeypatch instead of writing 5 MB files.
-DATA_URI_LIMIT = 5 * 1024 * 1024
+DATA_URI_LIMIT = CATALOG_DATA_URI_LIMIT
 DOWNLOAD_CHUNK = 1024 * 1024
 
 ENDPOINTS = frozenset(get_args(Endpoint))
@@ -376,6 +377,12 @@ class RunwayClient:
         key = os.environ.get("RUNWAYML_API_SECRET", "").strip()
         if not key:
             raise ConfigError("RUNWAYML_API_SECRET is not set")
+        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+            # Never echo it: say what is wrong with it, not what it is.
+            raise ConfigError(
+                "RUNWAYML_API_SECRET holds characters that cannot go in an HTTP header "
+                "(spaces, line breaks or non-ASCII); check how it was set"
+            )
         base_url = os.environ.get("RUNWAYML_BASE_URL", "").strip() or DEFAULT_BASE_URL
         return cls(
             key, base_url, transport=transport, retry=retry, timeout=timeout, sleep=sleep, on_retry=on_retry
@@ -464,7 +471,7 @@ class RunwayClient:
             size = path.stat().st_size
         except OSError as exc:
             raise VidspecError(f"{path}: cannot read the file ({exc.strerror})") from None
-        if size > DATA_URI_LIMIT:
+        if len(f"data:{mime};base64,") + 4 * ((size + 2) // 3) > DATA_URI_LIMIT:
             return await self.upload(path)
         return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 

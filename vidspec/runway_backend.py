@@ -18,9 +18,11 @@ from urllib.parse import urlparse
 
 from .errors import (
     AmbiguousCreate,
+    AuthError,
     BadRequest,
     DownloadExpired,
     RateLimited,
+    RunwayError,
     ServerError,
     TaskNotFound,
     TransportError,
@@ -249,6 +251,15 @@ class RunwayProducer:
                 self.budget.release(key)
                 self.journal.remove(key)  # a refused create made no task
                 raise AssetFailed(f"could not submit: {exc}") from None
+            except RunwayError as exc:
+                # An answer (401, 403, 404, ...) proves no task was made: drop the intent. The other assets
+                # go on (cancelling them mid-send would leave their creates ambiguous).
+                self.budget.release(key)
+                self.journal.remove(key)
+                raise AssetFailed(f"could not submit: {exc}") from None
+            except BaseException:
+                self.budget.release(key)  # cancelled mid-send: the intent stays, as possibly billed
+                raise
             self.journal.write(_entry(key, asset, task_id))
             _say(emit, asset, "submitted", task_id=task_id)
             return task_id
@@ -265,6 +276,8 @@ class RunwayProducer:
                 task = await self.client.get_task(task_id)
             except (RateLimited, ServerError, TransportError):
                 task = None  # transient: the task is journaled, keep polling
+            except AuthError as exc:  # the task stays journaled: a later build with a good key re-attaches
+                raise AssetFailed(f"task {task_id}: {exc}") from None
             except TaskNotFound:
                 raise AssetFailed(f"task {task_id} disappeared while running") from None
             if task is not None:

@@ -14,10 +14,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from .errors import ConfigError
 from .lock import Lock
 
 CACHE_DIR_ENV = "VIDSPEC_CACHE_DIR"
@@ -218,6 +220,37 @@ class Cache:
     @property
     def journal(self) -> Journal:
         return Journal(self.root / "journal")
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """One build per cache at a time: two would each submit the same missing assets and pay twice.
+
+        An advisory lock (flock) that the OS drops when the process dies, so a killed build never blocks
+        the next one."""
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): run unguarded
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "build.lock", "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "?"
+                raise ConfigError(
+                    f"another vidspec build (pid {holder}) is using the cache {self.root}; wait for it to "
+                    "finish, or give this one another --cache-dir"
+                ) from None
+            f.seek(0)
+            f.truncate()
+            f.write(str(os.getpid()))
+            f.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def lock_path(spec: Path) -> Path:
