@@ -293,8 +293,14 @@ def test_output_may_not_destroy_an_input(
     text = 'version: 1\noutput: {path: self.yaml}\nscenes:\n  - {id: a, prompt: "Dawn over a lake, aerial"}\n'
     spec.write_text(text)
     code, _, err = run(["build", str(spec), "--yes", *FAST], capsys)
+    assert code == 1 and "must be an .mp4 or .mov file" in err
+    shutil.copy(ROOT / "examples" / "assets" / "street.mp4", tmp_path / "in.mp4")
+    restyle = 'version: 1\noutput: {path: in.mp4}\nscenes:\n  - {id: a, model: aleph2, video: in.mp4, prompt: "Snow"}\n'
+    spec.write_text(restyle)
+    before = (tmp_path / "in.mp4").read_bytes()
+    code, _, err = run(["build", str(spec), "--yes", *FAST], capsys)
     assert code == 1 and "is an input of the project" in err
-    assert spec.read_text() == text and fake.create_count() == 0
+    assert (tmp_path / "in.mp4").read_bytes() == before
     (tmp_path / "build" / "out.mp4").mkdir(parents=True)
     spec.write_text(text.replace("self.yaml", "build/out.mp4"))
     code, _, err = run(["build", str(spec), "--yes", *FAST], capsys)

@@ -121,3 +121,70 @@ def test_voice_presets_are_case_sensitive_and_suggested(tmp_path: Path) -> None:
         tmp_path, "defaults: {voice: maya}\nscenes:\n  - {id: a, prompt: 'Dawn', narration: 'Hi.'}\n"
     )
     assert [(c, p) for c, p, _ in found] == [("VS501", "defaults.voice")]
+
+
+def test_a_scene_must_fit_both_of_its_transitions(tmp_path: Path) -> None:
+    body = """defaults: {duration: 2}
+scenes:
+  - {id: a, prompt: "Dawn over a lake, aerial"}
+  - {id: b, prompt: "Reeds sway, close-up", transition: crossfade, transition_duration: 1.5}
+  - {id: c, prompt: "A heron lifts off, tracking", transition: crossfade, transition_duration: 1.5}
+"""
+    found = diags(tmp_path, body)
+    assert [(c, p) for c, p, _ in found] == [("VS603", "scenes[1]")]
+    assert "take 3 s" in found[0][2]
+
+
+def test_narration_running_into_a_crossfade_is_flagged(tmp_path: Path) -> None:
+    body = """scenes:
+  - {id: a, duration: 2, prompt: "Dawn over a lake, aerial", narration: "One two three four"}
+  - {id: b, duration: 2, prompt: "Reeds sway, close-up", transition: crossfade}
+"""
+    assert codes(tmp_path, body) == [("VS602", "scenes[0].narration")]
+
+
+def test_numbers_are_finite_and_bounded(tmp_path: Path) -> None:
+    body = """name: "../escaped"
+budget: .inf
+output: {path: build/noext}
+scenes:
+  - {id: a, prompt: "x", narration_offset: .inf, seed: -5}
+  - {id: b, prompt: "y", narration_offset: 100000}
+"""
+    assert codes(tmp_path, body) == [
+        ("VS104", "name"), ("VS105", "budget"), ("VS104", "output.path"),
+        ("VS105", "scenes[0].narration_offset"), ("VS105", "scenes[0].seed"), ("VS105", "scenes[1].narration_offset"),
+    ]  # fmt: skip
+
+
+def test_yaml_is_read_as_yaml_1_2(tmp_path: Path) -> None:
+    body = """scenes:
+  - {id: a, prompt: "Dawn", seed: 010, transition_duration: 5e-1, keep_audio: no}
+  - {id: b, prompt: "Dusk", seed: 1:30}
+"""
+    found = diags(tmp_path, body)
+    assert [(c, p) for c, p, _ in found] == [("VS102", "scenes[0].keep_audio"), ("VS102", "scenes[1].seed")]
+    from vidspec.source import load_text
+
+    src, _ = load_text("a: 010\nb: 0x1F\nc: 5e-1\nd: .inf\ne: True\nf: on\ng: 1_000\n", "x.yaml")
+    assert src.data == {"a": 10, "b": 31, "c": 0.5, "d": float("inf"), "e": True, "f": "on", "g": "1_000"}
+
+
+def test_hostile_documents_get_one_line(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text("version: 1\nscenes: &a [*a]\n")
+    found = [(d.code, d.message) for d in validate_file(tmp_path / "spec.yaml").diagnostics]
+    assert found[0][0] == "VS002" and "recursive" in found[0][1]
+    lines = ["version: 1", "a0: &a0 [x,x,x,x,x,x,x,x,x]"]
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    (tmp_path / "spec.yaml").write_text("\n".join([*lines, "scenes: *a8"]) + "\n")
+    found = [(d.code, d.message) for d in validate_file(tmp_path / "spec.yaml").diagnostics]
+    assert found[0][0] == "VS002" and "expands" in found[0][1]
+    (tmp_path / "spec.json").write_text('{"version": 1, "scenes": ' + "[" * 20000 + "}")
+    assert [d.code for d in validate_file(tmp_path / "spec.json").diagnostics] == ["VS002"]
+
+
+def test_json_duplicates_and_emoji_keep_positions(tmp_path: Path) -> None:
+    text = '{\n  "version": 1,\n  "scenes": [\n    {"id": "a", "prompt": "\\ud83c\\udfbb violin", "duration": 7, "duration": 5}\n  ]\n}\n'
+    (tmp_path / "spec.json").write_text(text)
+    found = [(d.code, d.line, d.column) for d in validate_file(tmp_path / "spec.json").diagnostics.sorted()]
+    assert ("VS005", 4, 65) in found  # column 65: the second "duration", after a 12-character escape

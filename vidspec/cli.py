@@ -15,6 +15,14 @@ from . import __version__
 SPEC = click.Path(path_type=Path, dir_okay=True)
 
 
+def _credits(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    import math
+
+    if value is not None and (not math.isfinite(value) or value < 0):
+        raise click.BadParameter("must be a finite number of credits, 0 or more")
+    return value
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
@@ -47,7 +55,12 @@ def cli() -> None:
 @cli.command()
 @click.argument("spec", type=SPEC)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--max-credits", type=float, help="Check against this budget instead of the spec's `budget`.")
+@click.option(
+    "--max-credits",
+    type=float,
+    callback=_credits,
+    help="Check against this budget instead of the spec's `budget`.",
+)
 def validate(spec: Path, fmt: str, max_credits: float | None) -> None:
     """Check SPEC against every model's real limits. Exit 0 when valid (warnings allowed), 1 on any error."""
     from .validate import validate_file
@@ -69,7 +82,12 @@ def validate(spec: Path, fmt: str, max_credits: float | None) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 when nothing is to be spent, 2 when credits would be."
 )
-@click.option("--max-credits", type=float, help="Budget for this plan (overrides the spec's `budget`).")
+@click.option(
+    "--max-credits",
+    type=float,
+    callback=_credits,
+    help="Budget for this plan (overrides the spec's `budget`).",
+)
 @click.option(
     "--cache-dir", type=click.Path(path_type=Path), help="Cache directory (default .vidspec beside the spec)."
 )
@@ -113,7 +131,12 @@ def plan(
     "--locked", is_flag=True, help="Fail, before spending anything, if any asset would be generated (CI)."
 )
 @click.option("--concurrency", type=click.IntRange(min=1), help="At most N tasks per model at once.")
-@click.option("--max-credits", type=float, help="Budget for this build (overrides the spec's `budget`).")
+@click.option(
+    "--max-credits",
+    type=float,
+    callback=_credits,
+    help="Budget for this build (overrides the spec's `budget`).",
+)
 @click.option(
     "--task-timeout", type=float, default=600.0, show_default=True, help="Seconds to wait for one task."
 )
@@ -321,7 +344,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        # Usage errors exit 1, not click's 2: with --detailed-exitcode, 2 means "credits would be spent".
+        sys.exit(1)
     except VidspecError as exc:
         diags = getattr(exc, "diagnostics", None)
         if diags:

@@ -49,6 +49,16 @@ class Context:
     base: Path
     _durations: dict[Path, float | None] = field(default_factory=dict)
 
+    def overlap_after(self, index: int) -> float:
+        """Seconds at the end of scene `index` that the next scene's crossfade covers."""
+        scenes = self.project.scenes
+        if index + 1 >= len(scenes):
+            return 0.0
+        nxt = scenes[index + 1]
+        kind = nxt.transition or self.project.defaults.transition or "cut"
+        d = nxt.transition_duration or self.project.defaults.transition_duration or 0.5
+        return float(d) if kind == "crossfade" else 0.0
+
     def video_length(self, ref: InputRef) -> float | None:
         if ref.path is None or not ref.path.is_file():
             return None
@@ -481,6 +491,10 @@ def check_narration(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
         )
     est = estimate_speech_seconds(text) + (rs.get("narration_offset") or 0.0)
     seconds = scene_seconds(rs, ctx)
+    if seconds and est <= seconds and est > seconds - ctx.overlap_after(rs.index):
+        yield warning("VS602", f"the narration will take about {est:.1f} s (at 150 words a minute) and run into "
+                      f"the crossfade to the next scene, over its first words", text_path,
+                      "shorten the text, add narration_offset to the next scene, or use a cut")  # fmt: skip
     if seconds and est > seconds:
         policy = rs.get("fit_audio")
         effect = {
@@ -564,17 +578,32 @@ def check_project(project: Project, ctx: Context, scenes: list[ResolvedScene]) -
                     project.dub.language, cat.DUB_LANGUAGES, "supported: " + ", ".join(cat.DUB_LANGUAGES)
                 ),
             )
-    for prev, rs in zip(scenes, scenes[1:]):
-        if rs.get("transition") == "cut":
-            continue
-        d = rs.get("transition_duration")
-        shortest = min(scene_seconds(prev, ctx), scene_seconds(rs, ctx))
-        if shortest and d >= shortest:
-            yield error(
-                "VS603",
-                f"a {d:g} s {rs.get('transition')} is not shorter than the {shortest:g} s scene",
-                rs.where("transition_duration")
-                if rs.explicit("transition_duration")
-                else rs.where("transition"),
-                f"use a transition_duration below {shortest:g}",
-            )
+    yield from check_transitions(scenes, ctx)
+
+
+def _share(rs: ResolvedScene) -> float:
+    """How much of each neighbouring scene a transition into `rs` takes: all of d for a crossfade, half for
+    a fade (out of black and into it), none for a cut. Scene 0's transition is ignored."""
+    kind = rs.get("transition")
+    d = float(rs.get("transition_duration"))
+    return d if kind == "crossfade" else d / 2 if kind == "fade" else 0.0
+
+
+def check_transitions(scenes: list[ResolvedScene], ctx: Context) -> Iterator[Diagnostic]:
+    shares = [0.0] + [_share(rs) for rs in scenes[1:]] + [0.0]  # shares[k]: into scene k
+    for k, rs in enumerate(scenes):
+        where = (
+            rs.where("transition_duration") if rs.explicit("transition_duration") else rs.where("transition")
+        )
+        length = scene_seconds(rs, ctx)
+        if k > 0 and rs.get("transition") != "cut":
+            d = rs.get("transition_duration")
+            shortest = min(scene_seconds(scenes[k - 1], ctx), length)
+            if shortest and d >= shortest:
+                yield error("VS603", f"a {d:g} s {rs.get('transition')} is not shorter than the {shortest:g} s scene",
+                            where, f"use a transition_duration below {shortest:g}")  # fmt: skip
+                continue
+        used = shares[k] + shares[k + 1]
+        if length and shares[k] and shares[k + 1] and used > length + 1e-9:
+            yield error("VS603", f"scene '{rs.id}' is {length:g} s, but its transitions in and out take {used:g} s",
+                        rs.path, "shorten the transitions or lengthen the scene")  # fmt: skip

@@ -9,7 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 SCENE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SCHEMA_URL = "https://raw.githubusercontent.com/vidspec/vidspec/main/schemas/vidspec.schema.json"
 
-NonNegFloat = Annotated[float, Field(ge=0)]
+# Finite and bounded: an `.inf` offset or a 27-hour scene is a typo, not a film.
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)]
+Seed = Annotated[int, Field(ge=0, le=4_294_967_295)]
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+OUTPUT_SUFFIX_PATTERN = r"(?i)\.(mp4|mov)$"
 Transition = Literal["cut", "crossfade", "fade"]
 Fit = Literal["cover", "contain", "stretch"]
 FitAudio = Literal["extend", "trim", "error"]
@@ -34,7 +39,7 @@ class GeneratedImage(_Model):
     prompt: str
     model: str = Field("gen4_image", description="gen4_image or gen4_image_turbo")
     ratio: str | None = Field(None, description="default: the scene's ratio when the image model supports it")
-    seed: int | None = None
+    seed: Seed | None = None
     references: list[ReferenceImage] = Field(default_factory=list)
 
 
@@ -48,10 +53,12 @@ class Narration(_Model):
 
 class Sfx(_Model):
     prompt: str
-    duration: float | None = Field(None, description="0.5-30 s; default: the scene's duration (at most 30)")
-    at: NonNegFloat = Field(0.0, description="seconds into the scene")
+    duration: Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+        None, description="0.5-30 s; default: the scene's duration (at most 30)"
+    )
+    at: Seconds = Field(0.0, description="seconds into the scene")
     loop: bool = False
-    volume: NonNegFloat = 1.0
+    volume: Annotated[float, Field(ge=0, le=4, allow_inf_nan=False)] = 1.0
     model: str = "eleven_text_to_sound_v2"
 
 
@@ -62,16 +69,18 @@ class Dub(_Model):
 
 class Music(_Model):
     path: str
-    volume: Annotated[float, Field(ge=0, le=4)] = 0.6
-    fade_in: NonNegFloat = 1.0
-    fade_out: NonNegFloat = 2.0
+    volume: Annotated[float, Field(ge=0, le=4, allow_inf_nan=False)] = 0.6
+    fade_in: Seconds = 1.0
+    fade_out: Seconds = 2.0
     duck: bool | Annotated[float, Field(ge=0, le=1)] = Field(
         True, description="lower the music under narration: true (to 0.35), false, or a gain 0-1"
     )
 
 
 class Output(_Model):
-    path: str | None = Field(None, description="default build/<name>.mp4, relative to the spec file")
+    path: Annotated[str, Field(pattern=OUTPUT_SUFFIX_PATTERN)] | None = Field(
+        None, description="an .mp4 or .mov file; default build/<name>.mp4, relative to the spec file"
+    )
     ratio: str | None = Field(
         None, description="frame size W:H of the final cut; default: the first scene's ratio"
     )
@@ -95,7 +104,7 @@ class SceneFields(_Model):
     duration: int | None = Field(
         None, description="seconds; video-to-video and act_two take their input's length"
     )
-    seed: int | None = None
+    seed: Seed | None = None
     image: str | GeneratedImage | None = Field(
         None, description="reference image: a path, an https URL, or {prompt, model, ...} to generate one"
     )
@@ -112,12 +121,12 @@ class SceneFields(_Model):
     transition: Transition | None = Field(
         None, description="into this scene from the previous one; default cut"
     )
-    transition_duration: Annotated[float, Field(gt=0)] | None = Field(
+    transition_duration: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] | None = Field(
         None, description="seconds; default 0.5"
     )
     fit: Fit | None = Field(None, description="fit the clip into the output frame; default cover")
     fit_audio: FitAudio | None = Field(None, description="narration longer than the clip; default extend")
-    narration_offset: NonNegFloat | None = Field(None, description="seconds after the scene start; default 0")
+    narration_offset: Seconds | None = Field(None, description="seconds after the scene start; default 0")
     keep_audio: bool | None = Field(None, description="keep the model's own audio (Veo); default true")
     audio: bool | None = Field(None, description="Veo: generate audio (40/s) or not (20/s); default true")
     public_figure_threshold: Literal["auto", "low"] | None = None
@@ -141,9 +150,13 @@ class Project(_Model):
     )
 
     version: Literal[1]
-    name: str | None = Field(None, description="default: the spec file's stem")
+    name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=100)] | None = Field(
+        None, description="names the outputs: letters, digits, . _ -; default: the spec file's stem"
+    )
     output: Output = Field(default_factory=Output)
-    budget: NonNegFloat | None = Field(None, description="the most credits a full build may cost")
+    budget: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+        None, description="the most credits a full build may cost"
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     music: Music | None = None
     dub: Dub | None = Field(None, description="dub every narration into this language")

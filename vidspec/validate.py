@@ -156,6 +156,16 @@ def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
             path,
             "use lowercase letters, digits, - and _, starting with a letter or digit",
         ), False
+    if t == "string_pattern_mismatch" and name == "name":
+        return error("VS104", f"project name {value!r} cannot name files", path,
+                     "use letters, digits, '.', '_' and '-', starting with a letter or digit"), False  # fmt: skip
+    if t == "string_pattern_mismatch" and name == "path":
+        return error("VS104", f"output path {value!r} must be an .mp4 or .mov file", path,
+                     "for example build/film.mp4"), False  # fmt: skip
+    if t == "finite_number":
+        return error("VS105", f"`{name}` must be a finite number, not {value}", path, None), False
+    if t == "string_too_long":
+        return error("VS105", f"`{name}` is too long", path, None), False
     if t == "too_short" and name == "scenes":
         return error("VS108", "the spec has no scenes", path, "add at least one scene under `scenes:`"), False
     if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -169,6 +179,12 @@ def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
             hint = f"write {value.strip()} without quotes"
         elif t == "string_type" and isinstance(value, (int, float)) and name in ("ratio",):
             hint = 'quote it, e.g. "1280:720"'
+        elif (
+            t == "bool_type"
+            and isinstance(value, str)
+            and value.lower() in ("yes", "no", "on", "off", "y", "n")
+        ):
+            hint = "write true or false (in YAML 1.2, which vidspec reads, yes/no/on/off are strings)"
         elif t == "string_type" and isinstance(value, (int, float, bool)):
             hint = "quote it to make it a string"
         return error("VS102", f"`{name}` should be {word}, not {_describe_value(value)}", path, hint), False
