@@ -188,3 +188,15 @@ def test_json_duplicates_and_emoji_keep_positions(tmp_path: Path) -> None:
     (tmp_path / "spec.json").write_text(text)
     found = [(d.code, d.line, d.column) for d in validate_file(tmp_path / "spec.json").diagnostics.sorted()]
     assert ("VS005", 4, 65) in found  # column 65: the second "duration", after a 12-character escape
+
+
+def test_file_content_must_match_its_name(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "examples" / "assets" / "bowl.jpg", tmp_path / "photo.png")
+    (tmp_path / "junk.webp").write_bytes(b"not an image at all")
+    body = """scenes:
+  - {id: a, image: photo.png, prompt: "Steam rises, push-in"}
+  - {id: b, image: junk.webp, prompt: "Steam rises, push-in"}
+"""
+    found = diags(tmp_path, body)
+    assert [(c, p) for c, p, _ in found] == [("VS302", "scenes[0].image"), ("VS302", "scenes[1].image")]
+    assert "holds JPEG data, not PNG" in found[0][2] and "is not WEBP" in found[1][2]

@@ -178,7 +178,8 @@ def build(
     from .build import build as run_build
     from .views.events import JsonLines, LiveView
 
-    chosen, notice = choose_backend(backend)
+    # --locked is about the paid assets in the lockfile: it never falls back to the free preview.
+    chosen, notice = choose_backend(backend or ("runway" if locked else None))
     if notice:
         click.echo(f"vidspec: {notice}", err=True)
     opts = BuildOptions(
@@ -318,18 +319,27 @@ def schema() -> None:
 @click.option("--name", default="my-film", show_default=True)
 def init(directory: Path, name: str) -> None:
     """Write a small, valid, commented starter project into DIRECTORY."""
-    from .starter import starter_spec
+    import re
 
+    from .spec import NAME_PATTERN, json_schema
+    from .starter import starter_spec
+    from .store import atomic_write_text
+
+    if not re.match(NAME_PATTERN, name):
+        _fail(f"--name {name!r}: use letters, digits, '.', '_' and '-', starting with a letter or digit")
     target = directory / f"{name}.yaml"
     if target.exists():
         _fail(f"{target} exists; not overwriting it")
-    from .store import atomic_write_text
-
-    directory.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, starter_spec(name))
-    gi = directory / ".gitignore"
-    if not gi.exists():
-        atomic_write_text(gi, ".vidspec/\nbuild/\n")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        # The schema beside the spec: editors autocomplete offline, and it matches this vidspec exactly.
+        atomic_write_text(directory / "vidspec.schema.json", json.dumps(json_schema(), indent=2) + "\n")
+        atomic_write_text(target, starter_spec(name))
+        gi = directory / ".gitignore"
+        if not gi.exists():
+            atomic_write_text(gi, ".vidspec/\nbuild/\n")
+    except OSError as exc:
+        _fail(f"cannot write the project into {directory}: {exc.strerror}")
     click.echo(f"wrote {target}")
     click.echo(f"next: vidspec validate {target} && vidspec plan {target} && vidspec build {target}")
 

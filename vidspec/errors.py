@@ -16,7 +16,8 @@ The tree (``*`` base, ``x`` leaf or branch, ``+`` Runway leaf)::
         + ServerError              5xx after the retries ran out (retryable; ``retry_after``)
         + TransportError           no response: the network failed (``sent`` says whether the request left)
         + AmbiguousCreate          a create was sent and its answer lost: it may have made, and billed, a task.
-                                   NEVER retried automatically; the executor must look before it re-creates.
+                                   never retried by the client; the executor counts it as possibly billed
+                                   against the budget first, and only then submits once more.
         + TaskNotFound             404 on /v1/tasks/{id}
         + TaskFailed               a task ended FAILED (``failure_code``: SAFETY.* is never worth retrying)
         + DownloadExpired          an output URL answered 403/404/410: fetch the task again for fresh URLs

@@ -347,6 +347,12 @@ def check_file(
         )
         return
     size = ref.path.stat().st_size
+    actual = sniff(ref.path)
+    if actual is not None and actual not in _SUFFIX_FAMILY.get(ref.suffix, (actual,)):
+        found = "is not" if actual == "unknown" else f"holds {actual.upper()} data, not"
+        yield error("VS302", f"{what} {raw} {found} {ref.suffix.lstrip('.').upper()}", path,
+                    "re-export it, or rename it to match its content")  # fmt: skip
+        return
     if size > cat.UPLOAD_LIMIT:
         yield error("VS305", f"{what} is {size / 2**20:.0f} MB; uploads take at most 200 MB", path)
     elif size > cat.DATA_URI_LIMIT:
@@ -356,6 +362,28 @@ def check_file(
             path,
             None,
         )
+
+
+_SUFFIX_FAMILY = {".jpg": ("jpeg",), ".jpeg": ("jpeg",), ".png": ("png",), ".webp": ("webp",),
+                  ".mp4": ("mp4",), ".mov": ("mp4",)}  # fmt: skip
+
+
+def sniff(path: Path) -> str | None:
+    """What the first bytes say the file is (images and ISO media only); None when unknown."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except OSError:
+        return None
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "mp4"
+    return "unknown" if len(head) >= 12 and Path(path).suffix.lower() in _SUFFIX_FAMILY else None
 
 
 def check_references(

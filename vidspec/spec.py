@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SCENE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-SCHEMA_URL = "https://raw.githubusercontent.com/vidspec/vidspec/main/schemas/vidspec.schema.json"
 
 # Finite and bounded: an `.inf` offset or a 27-hour scene is a typo, not a film.
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -146,7 +145,6 @@ class Project(_Model):
         strict=True,
         frozen=True,
         title="vidspec project",
-        json_schema_extra={"$id": SCHEMA_URL},
     )
 
     version: Literal[1]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from .spec import SCHEMA_URL
-
 _TEMPLATE = """\
-# yaml-language-server: $schema={schema}
+# yaml-language-server: $schema=vidspec.schema.json
 # A vidspec project. Check it for free:   vidspec validate {name}.yaml
 # See what it would cost:                 vidspec plan {name}.yaml
 # Render a free local animatic:           vidspec build {name}.yaml --backend preview
@@ -33,4 +31,4 @@ scenes:
 
 
 def starter_spec(name: str) -> str:
-    return _TEMPLATE.format(schema=SCHEMA_URL, name=name)
+    return _TEMPLATE.format(name=name)
