@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import json
@@ -12,6 +13,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from .cards import font, title_card, wrap_text
+from .catalog import ratio_size
+from .cut import output_ratio
+from .inputs import input_ref, is_url
 from .plan import Plan
 from .probe import ffmpeg_exe
 from .rules import narration_parts
@@ -94,10 +98,16 @@ def collect(ws: Workspace, plan: Plan) -> list[Tile]:
                 source = name
                 if image is not None:
                     break
-        if image is None:
+        raw_image = rs.get("image")
+        if image is None and isinstance(raw_image, str) and not is_url(raw_image):
+            with contextlib.suppress(OSError, ValueError):  # nothing built yet: show the reference image
+                image = Image.open(input_ref(raw_image, ws.graph.base).path or "").convert("RGB")
+        if image is None:  # a card in the scene's own shape, so a 9:16 project reads as 9:16
+            w, h = ratio_size(str(video.asset.body.get("ratio") or output_ratio(ws.graph)))
+            scale = min(TILE_W / w, TILE_H / h)
             image = title_card(
-                TILE_W,
-                TILE_H,
+                max(2, int(w * scale)),
+                max(2, int(h * scale)),
                 title=rs.id,
                 body=rs.get("prompt") or "",
                 footer_lines=[],
