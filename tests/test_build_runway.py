@@ -348,3 +348,12 @@ def test_two_builds_on_one_cache_do_not_both_submit(tmp_path: Path) -> None:
         assert second.returncode == 1 and "another vidspec build" in second.stderr
         assert first.wait(60) == 0
         assert server.stats()["create_count"] == 6
+
+
+def test_a_key_that_cannot_be_a_header_is_refused_without_echoing_it(
+    fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNWAYML_API_SECRET", "sekrit-part\r\nX-Evil: 1")
+    code, out, err = run(["build", str(write_spec(tmp_path)), "--yes", *FAST], capsys)
+    assert code == 1 and "cannot go in an HTTP header" in err
+    assert "sekrit" not in out + err and fake.create_count() == 0
