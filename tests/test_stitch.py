@@ -28,37 +28,6 @@ def _frame(path: Path, t: float, dest: Path) -> Image.Image:
     return Image.open(dest).convert("RGB")
 
 
-@pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("media")
-    m: dict[str, Path] = {}
-    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    for i, hue in enumerate((0, 120, 240)):
-        m[f"c{i}"] = d / f"c{i}.mp4"
-        _ff(
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=320x180:rate={FPS}:duration=1.5",
-            "-vf",
-            f"hue=h={hue}",
-            *x264,
-            str(m[f"c{i}"]),
-        )
-    # square, 30 fps, with its own audio (like a Veo clip)
-    m["sq"] = d / "sq.mp4"
-    _ff(
-        "-f", "lavfi", "-i", "testsrc2=size=200x200:rate=30:duration=1.5",
-        "-f", "lavfi", "-i", "sine=f=300:d=1.5", *x264, "-c:a", "aac", "-shortest", str(m["sq"]),
-    )  # fmt: skip
-    for name, freq, dur in (("n1", 440, 1.0), ("nlong", 550, 2.2), ("music", 110, 0.7)):
-        m[name] = d / f"{name}.wav"
-        _ff("-f", "lavfi", "-i", f"sine=f={freq}:d={dur}", str(m[name]))
-    m["hush"] = d / "hush.wav"  # a silent narration: lets the music's ducking be measured alone
-    _ff("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "1.0", str(m["hush"]))
-    return m
-
-
 def _tl(tmp_path: Path, scenes: tuple[SceneCut, ...], **kw: object) -> Timeline:
     return Timeline(scenes, tmp_path / "build" / "film.mp4", 320, 180, fps=FPS, preset="ultrafast", **kw)  # type: ignore[arg-type]
 

@@ -16,7 +16,6 @@ from vidspec.probe import ffmpeg_exe, mean_volume_db, probe
 from vidspec.stitch import stitch
 from vidspec.timeline import Music, SceneCut, Timeline
 
-from .helpers import ff as _ff
 from .helpers import video_stream_length as _video_len
 
 pytest.importorskip("moviepy")
@@ -33,29 +32,6 @@ def _frame(path: Path, index: int) -> np.ndarray:
         capture_output=True, check=True,
     ).stdout  # fmt: skip
     return np.frombuffer(raw, np.uint8).reshape(H, W, 3).astype(float)
-
-
-@pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("media")
-    m: dict[str, Path] = {}
-    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    for i, hue in enumerate((0, 120, 240)):
-        m[f"c{i}"] = d / f"c{i}.mp4"
-        src = f"testsrc2=size={W}x{H}:rate={FPS}:duration=1.5"
-        _ff("-f", "lavfi", "-i", src, "-vf", f"hue=h={hue}", *x264, str(m[f"c{i}"]))
-    # square, 30 fps, with its own audio: exercises fit and fps normalisation
-    m["sq"] = d / "sq.mp4"
-    _ff(
-        "-f", "lavfi", "-i", "testsrc2=size=200x200:rate=30:duration=1.5",
-        "-f", "lavfi", "-i", "sine=f=300:d=1.5", *x264, "-c:a", "aac", "-shortest", str(m["sq"]),
-    )  # fmt: skip
-    for name, freq, dur in (("n1", 440, 1.0), ("nlong", 550, 2.2), ("music", 110, 0.7)):
-        m[name] = d / f"{name}.wav"
-        _ff("-f", "lavfi", "-i", f"sine=f={freq}:d={dur}", str(m[name]))
-    m["hush"] = d / "hush.wav"
-    _ff("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "1.0", str(m["hush"]))
-    return m
 
 
 def _tl(out: Path, scenes: tuple[SceneCut, ...], **kw: object) -> Timeline:

@@ -168,10 +168,8 @@ def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
     from .cut import output_ratio
     from .preview import PreviewProducer
 
-    texts = {}
-    for a in ws.graph.assets:
-        if a.kind == "dub":
-            texts[a.name] = ws.graph.by_name()[a.deps[0]].body["promptText"]
+    by_name = ws.graph.by_name()
+    texts = {a.name: by_name[a.deps[0]].body["promptText"] for a in ws.graph.assets if a.kind == "dub"}
     producer = PreviewProducer(
         ws.store,
         out_ratio=output_ratio(ws.graph),
@@ -258,12 +256,13 @@ class _CachedOnly:
 
 def _write_lock(ws: Workspace, report: BuildReport) -> Path:
     lock = Lock()
+    by_name = ws.graph.by_name()
     for r in report.results:
         hit = ws.store.get(r.key)
         if hit is None:
             continue
         rec, _ = hit
-        asset = ws.graph.by_name()[r.name]
+        asset = by_name[r.name]
         lock.assets[r.name] = LockEntry(
             key=r.key,
             kind=r.kind,

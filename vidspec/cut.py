@@ -35,6 +35,7 @@ def build_timeline(
     project = graph.project
     w, h = ratio_size(output_ratio(graph))
     cuts = []
+    by_name = graph.by_name()
     for rs in graph.scenes:
         names = {a.kind: a.name for a in graph.for_scene(rs.id)}
         voice = names.get("dub") or names.get("narration")
@@ -48,7 +49,7 @@ def build_timeline(
         cuts.append(SceneCut(
             scene_id=rs.id,
             video=paths[video],
-            duration=float(graph.by_name()[video].seconds or 0),
+            duration=float(by_name[video].seconds or 0),
             transition=rs.get("transition"),
             transition_duration=float(rs.get("transition_duration")),
             fit=rs.get("fit"),
