@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from vidspec.executor import Executor
-from vidspec.runway import RunwayClient
-from vidspec.runway_backend import Budget, RunwayOptions, RunwayProducer
+from vidspec.app.workspace import Workspace
+from vidspec.backends.executor import Executor
+from vidspec.backends.runway.client import RunwayClient
+from vidspec.backends.runway.producer import Budget, RunwayOptions, RunwayProducer
 from vidspec.testing.fake_runway import FakeRunwayProcess
-from vidspec.workspace import Workspace
 
 
 def make_spec(path: Path, n: int) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import ff as _ff
+from tests.helpers import ff as _ff
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from vidspec.cli import main
+from vidspec.app.cli import main
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -34,7 +34,7 @@ def ff(*args: str) -> None:
     """Run the bundled ffmpeg quietly (test inputs, frame grabs)."""
     import subprocess
 
-    from vidspec.probe import ffmpeg_exe
+    from vidspec.media.probe import ffmpeg_exe
 
     subprocess.run([ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", *args], check=True)
 
@@ -43,7 +43,7 @@ def video_stream_length(path: object) -> float:
     """Length of the video stream alone (the container's duration includes AAC padding)."""
     import subprocess
 
-    from vidspec.probe import ffmpeg_exe
+    from vidspec.media.probe import ffmpeg_exe
 
     out = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],

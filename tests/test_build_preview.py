@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from vidspec.build import choose_backend
-from vidspec.probe import mean_volume_db, measured_duration, probe
-from vidspec.store import Cache
-
-from .helpers import run, summary
+from tests.helpers import run, summary
+from vidspec.app.build import choose_backend
+from vidspec.media.probe import mean_volume_db, measured_duration, probe
+from vidspec.store.cache import Cache
 
 ROOT = Path(__file__).parent.parent
 

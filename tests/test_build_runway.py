@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run, summary
 from vidspec.testing.fake_runway import FakeRunway, FakeRunwayProcess
-
-from .helpers import run, summary
 
 ROOT = Path(__file__).parent.parent
 KEY = "test-key-not-real-7f3a9c"  # obviously fake; the leak test greps for it

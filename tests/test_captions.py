@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from vidspec.captions import Cue, split_cues, to_srt, to_vtt
+from vidspec.media.captions import Cue, split_cues, to_srt, to_vtt
 
 LONG = (
     "The city wakes before dawn. Bakers light their ovens, trams rattle past the river — and the first "

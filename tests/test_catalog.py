@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vidspec import catalog as cat
-from vidspec.pricing import credits
+from vidspec.core import catalog as cat
+from vidspec.core.pricing import credits
 
 # Every model in the API facts table (shared/runway-api.md), kept here so the tests do not read ../shared.
 API_MODELS = {

@@ -154,7 +154,7 @@ def test_init_writes_a_valid_project(tmp_path: Path) -> None:
 
 def test_front_end_does_not_import_heavy_modules() -> None:
     code = (
-        "import sys, vidspec.validate, vidspec.plan, vidspec.keys, vidspec.workspace;"
+        "import sys, vidspec.core.validate, vidspec.core.plan, vidspec.core.keys, vidspec.app.workspace;"
         "print(sorted(m for m in ('moviepy', 'httpx', 'numpy', 'PIL') if m in sys.modules))"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -183,7 +183,7 @@ def test_core_does_not_import_edges() -> None:
     ]
     edges = {"runway", "runway_backend", "executor", "preview", "stitch", "store", "cli", "build", "standins"}
     for mod in core:
-        path = ROOT / "vidspec" / f"{mod}.py"
+        path = ROOT / "vidspec" / "core" / f"{mod}.py"
         if not path.exists():
             continue
         text = path.read_text("utf-8")

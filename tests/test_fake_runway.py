@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from vidspec.probe import mean_volume_db, probe
+from vidspec.media.probe import mean_volume_db, probe
 from vidspec.testing import FakeRunway, FakeRunwayProcess
 from vidspec.testing.fake_media import tone_wav
 

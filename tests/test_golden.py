@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vidspec.validate import validate_file
-from vidspec.views.diagnostics import diagnostics_json, render_text
+from vidspec.app.views.diagnostics import diagnostics_json, render_text
+from vidspec.core.validate import validate_file
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from vidspec.keys import FileDigests, canonical_json, graph_keys, key_parts
-from vidspec.lock import Lock, LockEntry
-from vidspec.plan import make_plan
-from vidspec.validate import validate_file
+from vidspec.core.keys import FileDigests, canonical_json, graph_keys, key_parts
+from vidspec.core.lock import Lock, LockEntry
+from vidspec.core.plan import make_plan
+from vidspec.core.validate import validate_file
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from vidspec import catalog as cat
-from vidspec.pricing import credits, estimate_speech_seconds
-from vidspec.validate import validate_text
+from vidspec.core import catalog as cat
+from vidspec.core.pricing import credits, estimate_speech_seconds
+from vidspec.core.validate import validate_text
 
 
 def row(model: str, endpoint: str) -> cat.ModelRow:
@@ -65,7 +65,7 @@ def test_speech_estimate_is_150_words_a_minute() -> None:
 
 
 def test_plan_of_the_hawker_example_matches_the_table(tmp_path: Path) -> None:
-    from vidspec.workspace import Workspace
+    from vidspec.app.workspace import Workspace
 
     ws = Workspace.open(Path(__file__).parent.parent / "examples" / "hawker-noodles.yaml", cache_dir=tmp_path)
     data = ws.plan().to_json()

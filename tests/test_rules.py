@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from vidspec.probe import ffmpeg_exe
-from vidspec.validate import validate_file
+from vidspec.core.validate import validate_file
+from vidspec.media.probe import ffmpeg_exe
 
 ROOT = Path(__file__).parent.parent
 
@@ -164,7 +164,7 @@ def test_yaml_is_read_as_yaml_1_2(tmp_path: Path) -> None:
 """
     found = diags(tmp_path, body)
     assert [(c, p) for c, p, _ in found] == [("VS102", "scenes[0].keep_audio"), ("VS102", "scenes[1].seed")]
-    from vidspec.source import load_text
+    from vidspec.core.source import load_text
 
     src, _ = load_text("a: 010\nb: 0x1F\nc: 5e-1\nd: .inf\ne: True\nf: on\ng: 1_000\n", "x.yaml")
     assert src.data == {"a": 10, "b": 31, "c": 0.5, "d": float("inf"), "e": True, "f": "on", "g": "1_000"}

@@ -12,7 +12,15 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from vidspec import runway
+from vidspec.backends.runway import client as runway
+from vidspec.backends.runway.client import (
+    API_VERSION,
+    DEFAULT_BASE_URL,
+    RetryEvent,
+    RetryPolicy,
+    RunwayClient,
+    Task,
+)
 from vidspec.errors import (
     AmbiguousCreate,
     AuthError,
@@ -24,7 +32,6 @@ from vidspec.errors import (
     TaskNotFound,
     TransportError,
 )
-from vidspec.runway import API_VERSION, DEFAULT_BASE_URL, RetryEvent, RetryPolicy, RunwayClient, Task
 
 KEY = "test-key-not-real"
 BASE = "https://api.test.invalid"

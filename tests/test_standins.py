@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vidspec import cards, speech, standins
-from vidspec.probe import ffmpeg_exe, mean_volume_db, probe
+from vidspec.backends.preview import speech, standins
+from vidspec.media.drawing import cards
+from vidspec.media.probe import ffmpeg_exe, mean_volume_db, probe
 
 W, H, FPS = 320, 180, 24
 

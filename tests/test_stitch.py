@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
+from tests.helpers import ff as _ff
+from tests.helpers import video_stream_length as _video_len
 from vidspec.errors import StitchError
-from vidspec.probe import ffmpeg_exe, mean_volume_db, measured_duration, probe
-from vidspec.stitch import audio_length, plan_scenes, plan_timeline, stitch
-from vidspec.timeline import Music, SceneCut, Timeline
-
-from .helpers import ff as _ff
-from .helpers import video_stream_length as _video_len
+from vidspec.media.probe import ffmpeg_exe, mean_volume_db, measured_duration, probe
+from vidspec.media.stitch.ffmpeg_engine import audio_length, plan_scenes, plan_timeline, stitch
+from vidspec.media.timeline import Music, SceneCut, Timeline
 
 FPS = 24
 FRAME = 1 / FPS
@@ -285,7 +284,10 @@ def test_ffmpeg_failure_is_a_stitch_error_with_stderr(tmp_path: Path, media: dic
     assert list(tl.output.parent.iterdir()) == []
 
 
-@pytest.mark.skipif(importlib.util.find_spec("vidspec.cards") is None, reason="vidspec.cards not written yet")
+@pytest.mark.skipif(
+    importlib.util.find_spec("vidspec.media.drawing.cards") is None,
+    reason="vidspec.media.drawing.cards missing",
+)
 def test_burned_captions_change_the_bottom_of_the_frame(tmp_path: Path, media: dict[str, Path]) -> None:
     scene = _scene(
         "a", media["c0"], narration=media["n1"], narration_text="Burned in words.", narration_offset=0.2

@@ -11,12 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import video_stream_length as _video_len
 from vidspec.errors import StitchError
-from vidspec.probe import ffmpeg_exe, mean_volume_db, probe
-from vidspec.stitch import stitch
-from vidspec.timeline import Music, SceneCut, Timeline
-
-from .helpers import video_stream_length as _video_len
+from vidspec.media.probe import ffmpeg_exe, mean_volume_db, probe
+from vidspec.media.stitch.ffmpeg_engine import stitch
+from vidspec.media.timeline import Music, SceneCut, Timeline
 
 pytest.importorskip("moviepy")
 

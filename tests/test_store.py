@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from vidspec.lock import Lock, LockEntry
-from vidspec.runway_backend import Budget
-from vidspec.store import Cache, Journal, LocalStore, Record, atomic_write_text, read_lock, write_lock
-from vidspec.tasks import PollSchedule, retryable_failure
+from vidspec.backends.runway.producer import Budget
+from vidspec.backends.runway.tasks import PollSchedule, retryable_failure
+from vidspec.core.lock import Lock, LockEntry
+from vidspec.store.cache import Cache, Journal, LocalStore, Record, atomic_write_text, read_lock, write_lock
 
 WRITER = """
 import sys
 from pathlib import Path
-from vidspec.store import atomic_write_text
+from vidspec.store.cache import atomic_write_text
 target = Path(sys.argv[1])
 i = 0
 while True:
@@ -65,7 +65,7 @@ def test_store_counts_an_object_only_with_its_record(tmp_path: Path) -> None:
 
 
 def test_journal_round_trip(tmp_path: Path) -> None:
-    from vidspec.store import JournalEntry
+    from vidspec.store.cache import JournalEntry
 
     journal = Journal(tmp_path / "journal")
     entry = JournalEntry("sha256:" + "3" * 64, "a.video", "text_to_video", "gen4.5", "task-1", 1.0, 60)

@@ -1,3 +1,3 @@
-from .cli import main
+from vidspec.app.cli import main
 
 main()

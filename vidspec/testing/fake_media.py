@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidspec.probe import ProbeError, ffmpeg_exe, probe
+from vidspec.media.probe import ProbeError, ffmpeg_exe, probe
 
 FPS = 24
 WAV_RATE = 22050

@@ -1,0 +1,271 @@
+"""Run an asset graph: dependencies first, independent assets concurrently, every output into the cache.
+
+The scheduling here is the same for every backend; a Producer (runway_backend.py, preview.py) makes one
+asset's file. Identical requests (same key) are made once and shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from vidspec.core.graph import Asset
+from vidspec.media.probe import MediaInfo, ProbeError, probe
+from vidspec.store.cache import LocalStore, Record, now
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Produced:
+    path: Path  # a temp file in the store's tmp dir
+    task_id: str | None = None
+    credits_charged: int | None = None
+    note: str | None = None
+    possibly_billed: int = 0  # credits of create requests whose answer was lost
+
+
+class Producer(Protocol):
+    backend: str
+
+    def limit_for(self, asset: Asset) -> int: ...
+
+    async def produce(
+        self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit, slot: asyncio.Semaphore
+    ) -> Produced:
+        """Make one asset. Hold `slot` only while the generation itself runs (not while downloading)."""
+        ...
+
+
+class AssetFailed(Exception):
+    def __init__(self, message: str, *, charged: int | None = None, possibly_billed: int = 0) -> None:
+        super().__init__(message)
+        self.charged = charged
+        self.possibly_billed = possibly_billed
+
+
+@dataclass
+class AssetResult:
+    name: str
+    scene: str
+    kind: str
+    model: str
+    key: str
+    state: str  # cached | done | shared | failed | skipped
+    credits_estimated: int
+    credits_charged: int | None = None
+    task_id: str | None = None
+    error: str | None = None
+    path: Path | None = None
+    duration: float | None = None
+    output_sha256: str | None = None
+    possibly_billed: int = 0
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "asset": self.name, "scene": self.scene, "kind": self.kind, "model": self.model, "key": self.key,
+            "state": self.state, "credits_estimated": self.credits_estimated,
+            "credits_charged": self.credits_charged, "task_id": self.task_id, "error": self.error,
+            "possibly_billed": self.possibly_billed, "duration": self.duration,
+        }  # fmt: skip
+
+
+@dataclass
+class BuildReport:
+    results: list[AssetResult] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def failed(self) -> list[AssetResult]:
+        return [r for r in self.results if r.state in ("failed", "skipped")]
+
+    @property
+    def charged(self) -> int:
+        """Charged by this build: failed tasks count too (SAFETY.INPUT failures are billed)."""
+        return sum(r.credits_charged or 0 for r in self.results if r.state in ("done", "failed"))
+
+    @property
+    def possibly_billed(self) -> int:
+        return sum(r.possibly_billed for r in self.results)
+
+
+_EXPECT_STREAM = {"video": "video", "image": "video", "audio": "audio"}
+
+
+def verify_media(path: Path, asset: Asset) -> MediaInfo:
+    """The download is a media file of the expected kind and about the expected length."""
+    try:
+        info = probe(path)
+    except ProbeError as exc:
+        raise AssetFailed(f"the output is not a readable media file ({exc})") from None
+    media = asset.media
+    if media == "video" and (not info.has_video or info.is_image):
+        raise AssetFailed("the output has no video stream")
+    if media == "image" and not info.has_video:
+        raise AssetFailed("the output is not an image")
+    if media == "audio" and not info.has_audio:
+        raise AssetFailed("the output has no audio stream")
+    if media == "video" and asset.seconds:
+        tolerance = max(0.5, 0.1 * asset.seconds)
+        if abs(info.duration - asset.seconds) > tolerance:
+            raise AssetFailed(f"the output lasts {info.duration:.2f} s, expected about {asset.seconds:g} s")
+    return info
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Executor:
+    def __init__(self, store: LocalStore, producer: Producer, emit: Emit) -> None:
+        self.store = store
+        self.producer = producer
+        self.emit = emit
+        self._by_key: dict[str, asyncio.Future[AssetResult]] = {}
+        self._limits: dict[str, asyncio.Semaphore] = {}
+
+    def _limit(self, asset: Asset) -> asyncio.Semaphore:
+        model = asset.row.model
+        if model not in self._limits:
+            self._limits[model] = asyncio.Semaphore(max(1, self.producer.limit_for(asset)))
+        return self._limits[model]
+
+    async def run(self, assets: list[Asset], keys: Mapping[str, str]) -> BuildReport:
+        start = time.monotonic()
+        done: dict[str, asyncio.Task[AssetResult]] = {}
+        for asset in assets:  # dependency order: deps are scheduled first
+            deps = {d: done[d] for d in asset.deps}
+            done[asset.name] = asyncio.create_task(self._one(asset, keys[asset.name], deps))
+        results = list(await asyncio.gather(*done.values()))
+        return BuildReport(results, time.monotonic() - start)
+
+    def _result(self, asset: Asset, key: str, state: str, **kw: Any) -> AssetResult:
+        return AssetResult(
+            asset.name, asset.scene_id, asset.kind, asset.row.model, key, state, asset.credits, **kw
+        )
+
+    def _event(self, asset: Asset, state: str, **kw: Any) -> None:
+        self.emit(
+            {
+                "event": "asset",
+                "asset": asset.name,
+                "scene": asset.scene_id,
+                "kind": asset.kind,
+                "model": asset.row.model,
+                "state": state,
+                "credits": asset.credits,
+                **kw,
+            }
+        )
+
+    async def _one(
+        self, asset: Asset, key: str, deps: Mapping[str, asyncio.Task[AssetResult]]
+    ) -> AssetResult:
+        hit = self.store.get(key)
+        if hit is not None:
+            rec, path = hit
+            self._event(asset, "cached")
+            return self._result(
+                asset,
+                key,
+                "cached",
+                credits_charged=rec.credits_charged,
+                task_id=rec.task_id,
+                path=path,
+                duration=rec.duration,
+                output_sha256=rec.output_sha256,
+            )
+        dep_paths: dict[str, Path] = {}
+        for name, task in deps.items():
+            dep = await task
+            if dep.path is None:
+                self._event(asset, "skipped", message=f"needs '{name}', which failed")
+                return self._result(asset, key, "skipped", error=f"needs '{name}', which failed")
+            dep_paths[name] = dep.path
+        self._event(asset, "waiting")
+        if key in self._by_key:  # same request as another asset: make it once
+            first = await self._by_key[key]
+            state = "shared" if first.path is not None else "failed"
+            self._event(asset, "done" if first.path else "failed", shared_with=first.name)
+            return self._result(
+                asset,
+                key,
+                state,
+                path=first.path,
+                duration=first.duration,
+                task_id=first.task_id,
+                credits_charged=0,
+                output_sha256=first.output_sha256,
+                error=first.error,
+                note=f"same request as '{first.name}'",
+            )
+        fut: asyncio.Future[AssetResult] = asyncio.get_running_loop().create_future()
+        self._by_key[key] = fut
+        result = await self._make(asset, key, dep_paths)
+        fut.set_result(result)
+        return result
+
+    async def _make(self, asset: Asset, key: str, dep_paths: Mapping[str, Path]) -> AssetResult:
+        started = time.monotonic()
+        try:
+            produced = await self.producer.produce(asset, key, dep_paths, self.emit, self._limit(asset))
+            self._event(asset, "verifying")
+            info = await asyncio.to_thread(verify_media, produced.path, asset)
+            digest = await asyncio.to_thread(sha256_file, produced.path)
+        except AssetFailed as exc:
+            self._event(asset, "failed", message=str(exc), elapsed=round(time.monotonic() - started, 2))
+            return self._result(
+                asset,
+                key,
+                "failed",
+                error=str(exc),
+                credits_charged=exc.charged,
+                possibly_billed=exc.possibly_billed,
+            )
+        duration = None if asset.media == "image" else round(info.duration, 3)
+        record = Record(
+            key=key,
+            name=asset.name,
+            kind=asset.kind,
+            model=asset.row.model,
+            endpoint=asset.row.endpoint,
+            file=key.split(":", 1)[1] + produced.path.suffix,
+            output_sha256=digest,
+            size=produced.path.stat().st_size,
+            duration=duration,
+            task_id=produced.task_id,
+            credits_estimated=asset.credits,
+            credits_charged=produced.credits_charged,
+            created_at=now(),
+            backend=self.producer.backend,
+        )
+        path = await asyncio.to_thread(self.store.put, key, produced.path, record)
+        self._event(
+            asset,
+            "done",
+            credits_charged=produced.credits_charged,
+            elapsed=round(time.monotonic() - started, 2),
+            message=produced.note,
+        )
+        return self._result(
+            asset,
+            key,
+            "done",
+            credits_charged=produced.credits_charged,
+            task_id=produced.task_id,
+            path=path,
+            duration=duration,
+            output_sha256=digest,
+            note=produced.note,
+            possibly_billed=produced.possibly_billed,
+        )

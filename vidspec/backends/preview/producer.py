@@ -1,0 +1,143 @@
+"""The free local backend: for every asset Runway would make, a stand-in of the same length and ratio.
+
+Offline, no key, no credits. Its outputs live in their own cache namespace, so a preview asset never
+satisfies a Runway build. Randomness is seeded from the asset key, never the global generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+from vidspec.backends.executor import Emit, Produced
+from vidspec.backends.preview import standins
+from vidspec.core.catalog import ratio_size
+from vidspec.core.graph import Asset
+from vidspec.core.inputs import input_ref
+from vidspec.store.cache import LocalStore
+
+DUB_VOICES = {
+    "fr": "fr",
+    "de": "de",
+    "es": "es",
+    "it": "it",
+    "pt": "pt",
+    "ja": "ja",
+    "zh": "cmn",
+    "hi": "hi",
+    "ru": "ru",
+    "ko": "ko",
+    "nl": "nl",
+    "pl": "pl",
+    "sv": "sv",
+    "tr": "tr",
+    "ar": "ar",
+    "id": "id",
+}
+
+
+def key_seed(key: str) -> int:
+    return int(key.split(":", 1)[1][:12], 16)
+
+
+class PreviewProducer:
+    backend = "preview"
+
+    def __init__(
+        self, store: LocalStore, *, out_ratio: str, fps: int, base: Path, narration_texts: Mapping[str, str]
+    ) -> None:
+        self.store = store
+        self.out_ratio = out_ratio
+        self.fps = fps
+        self.base = base
+        self.narration_texts = narration_texts  # dub asset name -> the narration's text
+        self.notices: list[str] = []
+
+    def limit_for(self, asset: Asset) -> int:
+        return os.cpu_count() or 2
+
+    def _tmp(self, key: str, ext: str) -> Path:
+        return self.store.tmp_dir() / f"{key.split(':')[1][:16]}.{uuid.uuid4().hex[:8]}{ext}"
+
+    async def produce(
+        self, asset: Asset, key: str, deps: Mapping[str, Path], emit: Emit, slot: asyncio.Semaphore
+    ) -> Produced:
+        async with slot:
+            emit(
+                {
+                    "event": "asset",
+                    "asset": asset.name,
+                    "scene": asset.scene_id,
+                    "state": "rendering",
+                    "credits": 0,
+                }
+            )
+            return await asyncio.to_thread(self._render, asset, key, deps)
+
+    def _render(self, asset: Asset, key: str, deps: Mapping[str, Path]) -> Produced:
+        seed = key_seed(key)
+        body = asset.body
+        note = None
+        if asset.kind == "image":
+            w, h = ratio_size(body["ratio"])
+            refs = [
+                Path(r["uri"]["$file"]) for r in body.get("referenceImages", []) if isinstance(r["uri"], dict)
+            ]
+            out = self._tmp(key, ".png")
+            standins.render_image(out, width=w, height=h, prompt=body["promptText"], seed=seed, refs=refs)
+        elif asset.kind == "video":
+            w, h = ratio_size(body.get("ratio") or self.out_ratio)
+            out = self._tmp(key, ".mp4")
+            standins.render_video(
+                out,
+                width=w,
+                height=h,
+                fps=self.fps,
+                duration=float(asset.seconds or 5),
+                title=asset.scene_id,
+                prompt=body.get("promptText", ""),
+                footer=[
+                    f"{asset.row.model} {asset.row.endpoint.replace('_', '-')}",
+                    f"{asset.seconds:g} s",
+                    f"{asset.credits} credits on Runway",
+                ],
+                seed=seed,
+                image=self._image(body, deps),
+                audio=bool(body.get("audio", False)),
+            )
+        elif asset.kind == "narration":
+            out = self._tmp(key, ".wav")
+            _, note = standins.render_speech(out, body["promptText"], voice="en-us")
+        elif asset.kind == "dub":
+            out = self._tmp(key, ".wav")
+            text = self.narration_texts.get(asset.name, "")
+            _, note = standins.render_speech(out, text, voice=DUB_VOICES.get(body["targetLang"], "en-us"))
+        else:
+            out = self._tmp(key, ".wav")
+            standins.render_noise(out, float(body.get("duration", 3.0)), seed=seed)
+        if note and note not in self.notices:
+            self.notices.append(note)
+        return Produced(out, None, 0, note)
+
+    def _image(self, body: dict[str, object], deps: Mapping[str, Path]) -> Path | None:
+        prompt_image = body.get("promptImage")
+        if isinstance(prompt_image, list):
+            prompt_image = prompt_image[0]["uri"]
+        if isinstance(prompt_image, dict):
+            if "$asset" in prompt_image:
+                return deps.get(str(prompt_image["$asset"]))
+            if "$file" in prompt_image:
+                return Path(str(prompt_image["$file"]))
+        if isinstance(prompt_image, str) and not prompt_image.startswith(("http", "data:")):
+            return input_ref(prompt_image, self.base).path
+        character = body.get("character")
+        if (
+            isinstance(character, dict)
+            and isinstance(character.get("uri"), dict)
+            and character.get("type") == "image"
+        ):
+            return Path(str(character["uri"]["$file"]))
+        return None

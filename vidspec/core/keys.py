@@ -1,0 +1,84 @@
+"""Cache keys: sha256 over a canonical form of everything that affects an asset's output.
+
+Never over a scene's id or position: renaming or reordering scenes costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from vidspec.core.catalog import API_VERSION
+from vidspec.core.graph import Asset, Graph
+
+KEY_VERSION = "vidspec-key-1"  # bump to disown every old cache entry at once
+
+Digest = Callable[[Path], str]
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class FileDigests:
+    """sha256 of input files, memoised by (path, size, mtime) so one run reads each file once."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, int, int], str] = {}
+
+    def __call__(self, path: Path) -> str:
+        st = os.stat(path)
+        memo_key = (str(path), st.st_size, st.st_mtime_ns)
+        if memo_key not in self._memo:
+            h = hashlib.sha256()
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            self._memo[memo_key] = "sha256:" + h.hexdigest()
+        return self._memo[memo_key]
+
+
+def _canonical_body(value: Any, digest: Digest, dep_keys: Mapping[str, str]) -> Any:
+    """The body with inputs replaced by what identifies their content."""
+    if isinstance(value, dict):
+        if "$file" in value:
+            return {"file": digest(Path(value["$file"])), "kind": value.get("kind")}
+        if "$asset" in value:
+            return {"asset": dep_keys[value["$asset"]]}
+        return {k: _canonical_body(v, digest, dep_keys) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical_body(v, digest, dep_keys) for v in value]
+    return value
+
+
+def key_parts(asset: Asset, digest: Digest, dep_keys: Mapping[str, str]) -> dict[str, str]:
+    """A short hash per request field: the lockfile keeps them so a plan can say what changed."""
+    body = _canonical_body(asset.body, digest, dep_keys)
+    return {name: sha256_hex(canonical_json(v))[:16] for name, v in sorted(body.items())}
+
+
+def asset_key(asset: Asset, digest: Digest, dep_keys: Mapping[str, str], namespace: str = "runway") -> str:
+    payload = {
+        "v": KEY_VERSION,
+        "api": API_VERSION,
+        "backend": namespace,
+        "endpoint": asset.row.endpoint,
+        "body": _canonical_body(asset.body, digest, dep_keys),
+    }
+    return "sha256:" + sha256_hex(canonical_json(payload))
+
+
+def graph_keys(graph: Graph, digest: Digest, namespace: str = "runway") -> dict[str, str]:
+    """Asset name -> key, in dependency order."""
+    keys: dict[str, str] = {}
+    for asset in graph.assets:
+        keys[asset.name] = asset_key(asset, digest, keys, namespace)
+    return keys

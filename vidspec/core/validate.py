@@ -1,0 +1,300 @@
+"""Spec source -> (Project | None, Diagnostics). Runs pydantic, then every rule; collects everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from vidspec.core import rules
+from vidspec.core.diagnostics import Diagnostic, Diagnostics, PathT, error, format_path
+from vidspec.core.graph import Graph, build_graph
+from vidspec.core.resolve import resolve
+from vidspec.core.source import Source, load_file, load_text
+from vidspec.core.spec import (
+    Defaults,
+    Dub,
+    GeneratedImage,
+    Music,
+    Narration,
+    Output,
+    Project,
+    ReferenceImage,
+    Scene,
+    Sfx,
+)
+
+# Which model describes the mapping at a data path (for "did you mean" on unknown keys).
+_CHILD_MODELS: dict[str, type[BaseModel]] = {
+    "output": Output, "defaults": Defaults, "music": Music, "dub": Dub, "image": GeneratedImage,
+    "narration": Narration, "sfx": Sfx, "references": ReferenceImage, "scenes": Scene,
+}  # fmt: skip
+_TYPE_WORDS = {
+    "int_type": "a whole number", "int_from_float": "a whole number", "float_type": "a number",
+    "string_type": "a string", "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
+    "model_type": "a mapping", "model_attributes_type": "a mapping", "literal_error": None,
+}  # fmt: skip
+
+
+@dataclass
+class Validated:
+    source: Source
+    diagnostics: Diagnostics
+    project: Project | None = None
+    graph: Graph | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.project is not None and not self.diagnostics.has_errors()
+
+
+def _model_at(path: PathT) -> type[BaseModel]:
+    model: type[BaseModel] = Project
+    for part in path:
+        if isinstance(part, str) and part in _CHILD_MODELS:
+            model = _CHILD_MODELS[part]
+    return model
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return f"the number {value}"
+    if isinstance(value, float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value!r}" if len(value) < 40 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else type(value).__name__
+
+
+def _strip_loc(data: Any, loc: tuple[str | int, ...], missing: bool) -> tuple[PathT, PathT | None, str]:
+    """Drop pydantic's union-branch tags from a loc by walking the real data.
+
+    Returns (the data path, where the first union was met or None, that union branch's tag)."""
+    path: list[str | int] = []
+    cur = data
+    union_at: PathT | None = None
+    tag = ""
+    for i, part in enumerate(loc):
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_list or isinstance(cur, dict) and part in cur:
+            path.append(part)
+            cur = cur[part]
+        elif missing and i == len(loc) - 1:
+            path.append(part)  # the missing key itself
+        elif union_at is None:
+            union_at, tag = tuple(path), str(part)
+    return tuple(path), union_at, tag
+
+
+def _value_at(data: Any, path: PathT) -> Any:
+    cur = data
+    for part in path:
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return cur
+
+
+def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[Diagnostic, bool]]:
+    """pydantic errors -> (diagnostic, points_at_key). One diagnostic per offending value."""
+    out: list[tuple[Diagnostic, bool]] = []
+    unions: dict[PathT, list[Any]] = {}
+    for err in exc.errors():
+        path, union_at, tag = _strip_loc(data, tuple(err["loc"]), err["type"] == "missing")
+        if union_at is None:
+            out.append(_one(err, (*base, *path), _value_at(data, path)))
+        elif isinstance(_value_at(data, union_at), dict):
+            if tag[:1].isupper():  # a mapping: only the model branch's errors are about this value
+                out.append(_one(err, (*base, *path), _value_at(data, path)))
+        else:
+            unions.setdefault(union_at, []).append(err)
+    for path, errs in unions.items():  # a scalar that fits no branch: one error for the value
+        value = _value_at(data, path)
+        full = (*base, *path)
+        specific = [e for e in errs if not e["type"].endswith("_type")]
+        if specific:  # e.g. in range for one branch but not the other: say the specific thing
+            out.append(_one(specific[0], full, value))
+            continue
+        kinds = sorted({w for e in errs if (w := _TYPE_WORDS.get(e["type"]))})
+        message = (
+            f"`{full[-1]}` should be {' or '.join(kinds) or 'another type'}, not {_describe_value(value)}"
+        )
+        out.append((error("VS102", message, full), False))
+    return out
+
+
+def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
+    t = err["type"]
+    name = path[-1] if path else "spec"
+    if t == "extra_forbidden":
+        fields = list(_model_at(path[:-1]).model_fields)
+        fallback = "valid keys here: " + ", ".join(fields)
+        if len(path) > 1 and name in Project.model_fields:
+            fallback = f"`{name}` is a top-level key, not part of {format_path(path[:-1])}"
+        hint = rules.did_you_mean(str(name), fields, fallback)
+        return error("VS101", f"unknown key '{name}'", path, hint), True
+    if t == "missing":
+        return error("VS103", f"`{name}` is required", path, None), False
+    if t == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        choices = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",") if c.strip()]
+        hint = rules.did_you_mean(str(value), choices, f"one of: {', '.join(choices)}")
+        return error("VS104", f"`{name}` cannot be {_describe_value(value)}", path, hint), False
+    if t == "string_pattern_mismatch" and name == "id":
+        return error(
+            "VS107",
+            f"scene id {value!r} is not valid",
+            path,
+            "use lowercase letters, digits, - and _, starting with a letter or digit",
+        ), False
+    if t == "string_pattern_mismatch" and name == "name":
+        return error("VS104", f"project name {value!r} cannot name files", path,
+                     "use letters, digits, '.', '_' and '-', starting with a letter or digit"), False  # fmt: skip
+    if t == "string_pattern_mismatch" and name == "path":
+        return error("VS104", f"output path {value!r} must be an .mp4 or .mov file", path,
+                     "for example build/film.mp4"), False  # fmt: skip
+    if t == "finite_number":
+        return error("VS105", f"`{name}` must be a finite number, not {value}", path, None), False
+    if t == "string_too_long":
+        return error("VS105", f"`{name}` is too long", path, None), False
+    if t == "too_short" and name == "scenes":
+        return error("VS108", "the spec has no scenes", path, "add at least one scene under `scenes:`"), False
+    if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return error("VS105", f"`{name}` is {value}: {err['msg'].lower()}", path, None), False
+    word = _TYPE_WORDS.get(t)
+    if word:
+        hint = None
+        if t == "int_type" and isinstance(value, float):
+            hint = "whole seconds only; vidspec never rounds"
+        elif t == "int_type" and isinstance(value, str) and value.strip().isdigit():
+            hint = f"write {value.strip()} without quotes"
+        elif t == "string_type" and isinstance(value, (int, float)) and name in ("ratio",):
+            hint = 'quote it, e.g. "1280:720"'
+        elif (
+            t == "bool_type"
+            and isinstance(value, str)
+            and value.lower() in ("yes", "no", "on", "off", "y", "n")
+        ):
+            hint = "write true or false (in YAML 1.2, which vidspec reads, yes/no/on/off are strings)"
+        elif t == "string_type" and isinstance(value, (int, float, bool)):
+            hint = "quote it to make it a string"
+        return error("VS102", f"`{name}` should be {word}, not {_describe_value(value)}", path, hint), False
+    return error("VS102", f"`{name}`: {err['msg']}", path, None), False
+
+
+def _salvage(model: type[BaseModel], value: Any, placeholder_id: str | None = None) -> Any:
+    """Validate `value`, dropping the keys that fail, so that rules still run on what is valid."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        if not isinstance(value, dict):
+            return None
+        bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+        kept = {k: v for k, v in value.items() if k not in bad}
+        if placeholder_id is not None and "id" in bad:
+            kept["id"] = placeholder_id
+        try:
+            return model.model_validate(kept)
+        except ValidationError:
+            return None
+
+
+def _partial_project(data: dict[str, Any]) -> tuple[Project, list[int]]:
+    """The valid parts of an invalid project, and the file index of each scene kept."""
+    raw = data.get("scenes") if isinstance(data.get("scenes"), list) else []
+    scenes: list[Scene] = []
+    index_map: list[int] = []
+    for i, value in enumerate(raw or []):
+        scene = _salvage(Scene, value, f"invalid-{i}")
+        if scene is not None:
+            scenes.append(scene)
+            index_map.append(i)
+    project = Project.model_construct(
+        version=1,
+        name=None,
+        output=_salvage(Output, data.get("output", {})) or Output(),
+        budget=None,
+        defaults=_salvage(Defaults, data.get("defaults", {})) or Defaults(),
+        music=_salvage(Music, data["music"]) if "music" in data else None,
+        dub=_salvage(Dub, data["dub"]) if "dub" in data else None,
+        scenes=scenes,
+    )
+    return project, index_map
+
+
+def validate_source(src: Source, diags: Diagnostics, *, budget: float | None = None) -> Validated:
+    if diags.has_errors() or not isinstance(src.data, dict):
+        return Validated(src, diags)
+    data = src.data
+    base = Path(src.file).resolve().parent
+    project: Project
+    index_map: list[int] = []
+    try:
+        project = Project.model_validate(data)
+        partial = False
+    except ValidationError as exc:
+        for diag, at_key in translate(exc, data):
+            diags.add(src.locate(diag, key=at_key))
+        project, index_map = _partial_project(data)
+        partial = True
+    if not partial:
+        index_map = list(range(len(project.scenes)))
+    scenes = resolve(project)
+    ctx = rules.Context(project, base)
+    found: list[Diagnostic] = []
+    for rs in scenes:
+        found.extend(rules.check_scene(rs, ctx))
+    found.extend(rules.check_project(project, ctx, scenes))
+    seen: set[tuple[str, str, PathT]] = set()
+    for diag in found:
+        diag = _remap(diag, index_map)
+        if (diag.code, diag.message, diag.path) not in seen:  # one bad default, reported once
+            seen.add((diag.code, diag.message, diag.path))
+            diags.add(src.locate(diag))
+    if partial:
+        return Validated(src, diags)
+    graph = build_graph(project, base, scenes) if not diags.has_errors() else None
+    limit = budget if budget is not None else project.budget
+    if graph is not None and limit is not None and graph.total_credits > limit:
+        path: PathT = ("budget",) if budget is None else ()
+        diags.add(
+            src.locate(
+                error(
+                    "VS601",
+                    f"a full build costs {graph.total_credits} credits, over the budget of {limit:g}",
+                    path,
+                    "raise `budget`, or cut scenes; `vidspec plan` shows the cost per asset",
+                )
+            )
+        )
+    return Validated(src, diags, project, graph)
+
+
+def _remap(diag: Diagnostic, index_map: list[int]) -> Diagnostic:
+    p = diag.path
+    if len(p) >= 2 and p[0] == "scenes" and isinstance(p[1], int) and p[1] < len(index_map):
+        return replace(diag, path=("scenes", index_map[p[1]], *p[2:]))
+    return diag
+
+
+def validate_file(path: Path, *, budget: float | None = None) -> Validated:
+    src, diags = load_file(path)
+    return validate_source(src, diags, budget=budget)
+
+
+def validate_text(text: str, file: str = "spec.yaml", *, budget: float | None = None) -> Validated:
+    src, diags = load_text(text, file, is_json=file.endswith(".json"))
+    return validate_source(src, diags, budget=budget)
+
+
+def project_name(project: Project, spec_path: Path) -> str:
+    return project.name or spec_path.stem

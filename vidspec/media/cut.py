@@ -1,0 +1,87 @@
+"""Graph + cached outputs -> the stitcher's Timeline. Both backends feed the stitcher through this."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from vidspec.core.catalog import ratio_size
+from vidspec.core.graph import Graph
+from vidspec.core.keys import FileDigests
+from vidspec.core.rules import narration_parts
+from vidspec.core.spec import Sfx
+from vidspec.media.timeline import Music, SceneCut, SfxCue, Timeline
+
+
+def output_ratio(graph: Graph) -> str:
+    project = graph.project
+    if project.output.ratio:
+        return project.output.ratio
+    for asset in graph.assets:
+        if asset.kind == "video" and asset.body.get("ratio"):
+            return str(asset.body["ratio"])
+    return "1280:720"
+
+
+def build_timeline(
+    graph: Graph,
+    paths: Mapping[str, Path],
+    keys: Mapping[str, str],
+    output: Path,
+    *,
+    preset: str | None = None,
+) -> Timeline:
+    """`paths` maps asset names to their cached files."""
+    project = graph.project
+    w, h = ratio_size(output_ratio(graph))
+    cuts = []
+    by_name = graph.by_name()
+    for rs in graph.scenes:
+        names = {a.kind: a.name for a in graph.for_scene(rs.id)}
+        voice = names.get("dub") or names.get("narration")
+        parts = narration_parts(rs)
+        sfx_value = rs.get("sfx")
+        cues: tuple[SfxCue, ...] = ()
+        if "sfx" in names:
+            sfx = sfx_value if isinstance(sfx_value, Sfx) else Sfx(prompt=str(sfx_value))
+            cues = (SfxCue(paths[names["sfx"]], sfx.at, sfx.volume),)
+        video = names["video"]
+        cuts.append(SceneCut(
+            scene_id=rs.id,
+            video=paths[video],
+            duration=float(by_name[video].seconds or 0),
+            transition=rs.get("transition"),
+            transition_duration=float(rs.get("transition_duration")),
+            fit=rs.get("fit"),
+            narration=paths[voice] if voice else None,
+            narration_text=parts[0] if parts else None,
+            narration_offset=float(rs.get("narration_offset") or 0.0),
+            fit_audio=rs.get("fit_audio"),
+            sfx=cues,
+            keep_audio=bool(rs.get("keep_audio")),
+            keys={kind: keys[name] for kind, name in names.items()},
+        ))  # fmt: skip
+    music = None
+    if project.music is not None:
+        mpath = (graph.base / project.music.path).resolve()
+        duck = project.music.duck
+        gain = None if duck is False else 0.35 if duck is True else float(duck)
+        music = Music(
+            mpath,
+            project.music.volume,
+            project.music.fade_in,
+            project.music.fade_out,
+            gain,
+            FileDigests()(mpath),
+        )
+    return Timeline(
+        tuple(cuts),
+        output,
+        w,
+        h,
+        project.output.fps,
+        music,
+        project.output.captions,
+        preset or project.output.preset,
+        engine=project.output.engine,
+    )

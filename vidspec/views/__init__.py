@@ -1,1 +1,0 @@
-"""Views: the JSON is the model; human text is rendered from the same dict."""
