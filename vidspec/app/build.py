@@ -16,7 +16,8 @@ from vidspec.backends.executor import BuildReport, Emit, Executor, Producer
 from vidspec.core.lock import Lock, LockEntry
 from vidspec.core.plan import Plan
 from vidspec.errors import BudgetExceeded, ConfigError, ConsentRequired, LockedError, VidspecError
-from vidspec.store.cache import atomic_write_text, write_lock
+from vidspec.store.atomic import atomic_write_text
+from vidspec.store.lockfile import lock_path, write_lock
 
 KEY_ENV = "RUNWAYML_API_SECRET"
 
@@ -61,7 +62,7 @@ def _check_output(ws: Workspace, output: Path) -> None:
     """Before anything is spent: the output can be written, and writing it destroys nothing of the user's."""
     if output.is_dir():
         raise ConfigError(f"the output path {output} is a directory; set output.path to a file")
-    protected = {ws.spec.resolve(), ws.spec.resolve().parent / f"{ws.spec.stem}.lock.json"}
+    protected = {ws.spec.resolve(), lock_path(ws.spec)}
     protected |= {p.resolve() for a in ws.graph.assets for p in a.files()}
     if ws.graph.project.music is not None:
         protected.add((ws.graph.base / ws.graph.project.music.path).resolve())
@@ -276,7 +277,7 @@ def _write_lock(ws: Workspace, report: BuildReport) -> Path:
             parts=ws.parts[r.name],
         )
     if ws.lock is not None and ws.lock.dumps() == lock.dumps():
-        return ws.spec.resolve().parent / f"{ws.spec.stem}.lock.json"
+        return lock_path(ws.spec)
     return write_lock(ws.spec, lock)
 
 

@@ -323,7 +323,7 @@ def init(directory: Path, name: str) -> None:
 
     from vidspec.app.starter import starter_spec
     from vidspec.core.spec import NAME_PATTERN, json_schema
-    from vidspec.store.cache import atomic_write_text
+    from vidspec.store.atomic import atomic_write_text
 
     if not re.match(NAME_PATTERN, name):
         _fail(f"--name {name!r}: use letters, digits, '.', '_' and '-', starting with a letter or digit")

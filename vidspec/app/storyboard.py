@@ -16,11 +16,12 @@ from vidspec.app.workspace import PREVIEW, RUNWAY, Workspace
 from vidspec.core.catalog import ratio_size
 from vidspec.core.inputs import input_ref, is_url
 from vidspec.core.plan import Plan
-from vidspec.core.rules import narration_parts
+from vidspec.core.timing import narration_parts
 from vidspec.media.cut import output_ratio
 from vidspec.media.drawing.cards import font, title_card, wrap_text
 from vidspec.media.probe import ffmpeg_exe
-from vidspec.store.cache import Cache, atomic_write_bytes, atomic_write_text
+from vidspec.store.atomic import atomic_write_bytes, atomic_write_text
+from vidspec.store.cache import Cache
 
 TILE_W, TILE_H, TEXT_H, COLS, PAD = 480, 270, 150, 3, 16
 

@@ -11,7 +11,8 @@ from vidspec.core.lock import Lock
 from vidspec.core.plan import Plan, make_plan
 from vidspec.core.validate import Validated, project_name, validate_file
 from vidspec.errors import SpecError
-from vidspec.store.cache import Cache, LocalStore, read_lock
+from vidspec.store.cache import Cache, LocalStore
+from vidspec.store.lockfile import read_lock
 
 RUNWAY = "runway"
 PREVIEW = "preview"

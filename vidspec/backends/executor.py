@@ -7,7 +7,6 @@ asset's file. Identical requests (same key) are made once and shared.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vidspec.core.graph import Asset
+from vidspec.core.hashing import file_sha256
 from vidspec.media.probe import MediaInfo, ProbeError, probe
 from vidspec.store.cache import LocalStore, Record, now
 
@@ -118,14 +118,6 @@ def verify_media(path: Path, asset: Asset) -> MediaInfo:
     return info
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class Executor:
     def __init__(self, store: LocalStore, producer: Producer, emit: Emit) -> None:
         self.store = store
@@ -221,7 +213,7 @@ class Executor:
             produced = await self.producer.produce(asset, key, dep_paths, self.emit, self._limit(asset))
             self._event(asset, "verifying")
             info = await asyncio.to_thread(verify_media, produced.path, asset)
-            digest = await asyncio.to_thread(sha256_file, produced.path)
+            digest = await asyncio.to_thread(file_sha256, produced.path)
         except AssetFailed as exc:
             self._event(asset, "failed", message=str(exc), elapsed=round(time.monotonic() - started, 2))
             return self._result(

@@ -14,8 +14,8 @@ from vidspec.core import catalog as cat
 from vidspec.core.inputs import MediaKind, input_ref, is_url, media_kind_of, scene_inputs
 from vidspec.core.pricing import credits, estimate_speech_seconds
 from vidspec.core.resolve import ResolvedScene, resolve
-from vidspec.core.rules import Context, narration_parts, scene_seconds
 from vidspec.core.spec import GeneratedImage, Project, ReferenceImage, Sfx
+from vidspec.core.timing import Timing, narration_parts
 
 AssetKind = Literal["image", "video", "narration", "sfx", "dub"]
 KIND_LABELS: dict[str, str] = {
@@ -109,12 +109,12 @@ def image_asset(rs: ResolvedScene, img: GeneratedImage, base: Path) -> Asset:
     )
 
 
-def video_asset(rs: ResolvedScene, ctx: Context, image: Asset | None) -> Asset:
+def video_asset(rs: ResolvedScene, ctx: Timing, image: Asset | None) -> Asset:
     base = ctx.base
     inputs = scene_inputs(rs)
     row = cat.row(rs.get("model"), cat.video_endpoint_for(inputs))
     assert row is not None
-    seconds = scene_seconds(rs, ctx)
+    seconds = ctx.scene_seconds(rs)
     body: dict[str, Any] = {"model": row.model}
     if rs.get("prompt"):
         body["promptText"] = rs.get("prompt")
@@ -181,7 +181,7 @@ def narration_asset(rs: ResolvedScene) -> Asset | None:
     )
 
 
-def sfx_asset(rs: ResolvedScene, ctx: Context) -> Asset | None:
+def sfx_asset(rs: ResolvedScene, ctx: Timing) -> Asset | None:
     sfx = rs.get("sfx")
     if sfx is None:
         return None
@@ -191,7 +191,7 @@ def sfx_asset(rs: ResolvedScene, ctx: Context) -> Asset | None:
     assert row is not None
     lo, hi = cat.SOUND_DURATION
     # Always send a duration so the price is definite: the scene's length unless one is given.
-    seconds = sfx.duration if sfx.duration is not None else min(hi, max(lo, scene_seconds(rs, ctx) - sfx.at))
+    seconds = sfx.duration if sfx.duration is not None else min(hi, max(lo, ctx.scene_seconds(rs) - sfx.at))
     body: dict[str, Any] = {"model": row.model, "promptText": sfx.prompt, "duration": seconds}
     if sfx.loop:
         body["loop"] = True
@@ -223,7 +223,7 @@ def dub_asset(project: Project, narration: Asset) -> Asset | None:
 def build_graph(project: Project, base: Path, scenes: list[ResolvedScene] | None = None) -> Graph:
     """Assumes a valid project (validate first)."""
     scenes = scenes if scenes is not None else resolve(project)
-    ctx = Context(project, base)
+    ctx = Timing(project, base, scenes)
     assets: list[Asset] = []
     for rs in scenes:
         img = rs.get("image")

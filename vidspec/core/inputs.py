@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from vidspec.core import catalog as cat
 from vidspec.core.catalog import AUDIO_FORMATS, IMAGE_FORMATS, VIDEO_FORMATS
 from vidspec.core.resolve import ResolvedScene
 
@@ -58,3 +59,8 @@ def scene_inputs(rs: ResolvedScene) -> frozenset[str]:
     if rs.get("references"):
         have.add("references")
     return frozenset(have)
+
+
+def video_row(rs: ResolvedScene) -> cat.ModelRow | None:
+    """The catalogue row of the scene's video model for the endpoint its inputs pick."""
+    return cat.row(rs.get("model"), cat.video_endpoint_for(scene_inputs(rs)))

@@ -5,8 +5,6 @@ Never over a scene's id or position: renaming or reordering scenes costs nothing
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,18 +12,11 @@ from typing import Any
 
 from vidspec.core.catalog import API_VERSION
 from vidspec.core.graph import Asset, Graph
+from vidspec.core.hashing import canonical_json, file_sha256, sha256_hex
 
 KEY_VERSION = "vidspec-key-1"  # bump to disown every old cache entry at once
 
 Digest = Callable[[Path], str]
-
-
-def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class FileDigests:
@@ -38,11 +29,7 @@ class FileDigests:
         st = os.stat(path)
         memo_key = (str(path), st.st_size, st.st_mtime_ns)
         if memo_key not in self._memo:
-            h = hashlib.sha256()
-            with path.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-            self._memo[memo_key] = "sha256:" + h.hexdigest()
+            self._memo[memo_key] = "sha256:" + file_sha256(path)
         return self._memo[memo_key]
 
 

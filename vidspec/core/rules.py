@@ -5,16 +5,15 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidspec.core import catalog as cat
 from vidspec.core.diagnostics import Diagnostic, PathT, error, warning
-from vidspec.core.inputs import FORMATS, InputRef, MediaKind, input_ref, scene_inputs
-from vidspec.core.mp4 import mp4_duration
+from vidspec.core.inputs import FORMATS, MediaKind, input_ref, scene_inputs
 from vidspec.core.pricing import estimate_speech_seconds
-from vidspec.core.resolve import DEFAULT_DURATION, ResolvedScene
+from vidspec.core.resolve import ResolvedScene
 from vidspec.core.spec import Narration, Project, ReferenceImage, Sfx
+from vidspec.core.timing import Timing, narration_parts, transition_share
 
 TAG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,15}$")
 TAG_USE_RE = re.compile(r"@([A-Za-z][A-Za-z0-9_]*)")
@@ -41,30 +40,6 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...], fallback: str 
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-@dataclass
-class Context:
-    project: Project
-    base: Path
-    _durations: dict[Path, float | None] = field(default_factory=dict)
-
-    def overlap_after(self, index: int) -> float:
-        """Seconds at the end of scene `index` that the next scene's crossfade covers."""
-        scenes = self.project.scenes
-        if index + 1 >= len(scenes):
-            return 0.0
-        nxt = scenes[index + 1]
-        kind = nxt.transition or self.project.defaults.transition or "cut"
-        d = nxt.transition_duration or self.project.defaults.transition_duration or 0.5
-        return float(d) if kind == "crossfade" else 0.0
-
-    def video_length(self, ref: InputRef) -> float | None:
-        if ref.path is None or not ref.path.is_file():
-            return None
-        if ref.path not in self._durations:
-            self._durations[ref.path] = mp4_duration(ref.path)
-        return self._durations[ref.path]
 
 
 # ---- text ---------------------------------------------------------------------------------------
@@ -132,10 +107,6 @@ def check_model_kind(model: str, kind: cat.Kind, path: PathT) -> Iterator[Diagno
         )
 
 
-def video_row(rs: ResolvedScene) -> cat.ModelRow | None:
-    return cat.row(rs.get("model"), cat.video_endpoint_for(scene_inputs(rs)))
-
-
 _INPUT_WORDS = {
     "text": "a prompt", "image": "an image", "video": "an input video", "character": "a character",
     "performance": "a performance video", "references": "reference images",
@@ -148,7 +119,7 @@ def _describe(inputs: frozenset[str]) -> str:
     return " and ".join(_INPUT_WORDS[i] for i in sorted(inputs))
 
 
-def check_video_model(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
+def check_video_model(rs: ResolvedScene, ctx: Timing) -> Iterator[Diagnostic]:
     model = rs.get("model")
     mpath = rs.where("model")
     bad = list(check_model_kind(model, "video", mpath))
@@ -231,7 +202,7 @@ def check_ratio(rs: ResolvedScene, row: cat.ModelRow) -> Iterator[Diagnostic]:
         )
 
 
-def check_duration(rs: ResolvedScene, row: cat.ModelRow, ctx: Context) -> Iterator[Diagnostic]:
+def check_duration(rs: ResolvedScene, row: cat.ModelRow, ctx: Timing) -> Iterator[Diagnostic]:
     duration = rs.get("duration")
     if row.durations is not None:
         if duration is None:
@@ -284,30 +255,11 @@ def check_duration(rs: ResolvedScene, row: cat.ModelRow, ctx: Context) -> Iterat
             )
 
 
-def scene_seconds(rs: ResolvedScene, ctx: Context) -> float:
-    """The scene's video length: its duration, or its input video's length."""
-    row = video_row(rs)
-    duration = rs.get("duration")
-    if row is not None and row.durations is None:
-        src = "performance" if row.endpoint == "character_performance" else "video"
-        raw = rs.get(src)
-        if raw is not None:
-            length = ctx.video_length(input_ref(raw, ctx.base))
-            if length is not None:
-                return length
-        return float(duration or 0)
-    if duration is not None:
-        return float(duration)
-    if row is not None and row.durations is not None and DEFAULT_DURATION not in row.durations:
-        return float(row.durations[0])
-    return float(DEFAULT_DURATION)
-
-
 # ---- files --------------------------------------------------------------------------------------
 
 
 def check_file(
-    raw: str, kinds: tuple[MediaKind, ...], path: PathT, ctx: Context, what: str
+    raw: str, kinds: tuple[MediaKind, ...], path: PathT, ctx: Timing, what: str
 ) -> Iterator[Diagnostic]:
     ref = input_ref(raw, ctx.base)
     allowed = tuple(ext for k in kinds for ext in FORMATS[k])
@@ -390,7 +342,7 @@ def check_references(
     refs: list[ReferenceImage],
     path: PathT,
     prompt: str | None,
-    ctx: Context,
+    ctx: Timing,
     *,
     require: bool = False,
     model: str = "",
@@ -426,7 +378,7 @@ def check_references(
 # ---- per scene ----------------------------------------------------------------------------------
 
 
-def check_scene(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
+def check_scene(rs: ResolvedScene, ctx: Timing) -> Iterator[Diagnostic]:
     prompt = rs.get("prompt")
     if prompt:
         yield from check_prompt_text(prompt, rs.where("prompt"), "the prompt")
@@ -448,7 +400,7 @@ def check_scene(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
     yield from check_sfx(rs, ctx)
 
 
-def check_image(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
+def check_image(rs: ResolvedScene, ctx: Timing) -> Iterator[Diagnostic]:
     img = rs.get("image")
     if img is None:
         return
@@ -486,17 +438,7 @@ def check_image(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
     )
 
 
-def narration_parts(rs: ResolvedScene) -> tuple[str, str, str] | None:
-    """(text, voice, model) of the scene's narration, if any."""
-    n = rs.get("narration")
-    if n is None:
-        return None
-    if isinstance(n, Narration):
-        return n.text, n.voice or rs.get("voice"), n.model
-    return n, rs.get("voice"), cat.DEFAULT_MODELS["speech"]
-
-
-def check_narration(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
+def check_narration(rs: ResolvedScene, ctx: Timing) -> Iterator[Diagnostic]:
     parts = narration_parts(rs)
     if parts is None:
         return
@@ -518,7 +460,7 @@ def check_narration(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
             did_you_mean(voice, cat.VOICES, "see the voice list in `vidspec models --voices`"),
         )
     est = estimate_speech_seconds(text) + (rs.get("narration_offset") or 0.0)
-    seconds = scene_seconds(rs, ctx)
+    seconds = ctx.scene_seconds(rs)
     if seconds and est <= seconds and est > seconds - ctx.overlap_after(rs.index):
         yield warning("VS602", f"the narration will take about {est:.1f} s (at 150 words a minute) and run into "
                       f"the crossfade to the next scene, over its first words", text_path,
@@ -539,7 +481,7 @@ def check_narration(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
         )
 
 
-def check_sfx(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
+def check_sfx(rs: ResolvedScene, ctx: Timing) -> Iterator[Diagnostic]:
     sfx = rs.get("sfx")
     if sfx is None:
         return
@@ -555,7 +497,7 @@ def check_sfx(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
                 (*spath, "duration"),
                 f"eleven_text_to_sound_v2 takes {lo:g}-{hi:g} s",
             )
-        seconds = scene_seconds(rs, ctx)
+        seconds = ctx.scene_seconds(rs)
         if seconds and sfx.at >= seconds:
             yield warning(
                 "VS604",
@@ -567,7 +509,7 @@ def check_sfx(rs: ResolvedScene, ctx: Context) -> Iterator[Diagnostic]:
         yield from check_prompt_text(sfx, spath, "the sound prompt")
 
 
-def check_project(project: Project, ctx: Context, scenes: list[ResolvedScene]) -> Iterator[Diagnostic]:
+def check_project(project: Project, ctx: Timing, scenes: list[ResolvedScene]) -> Iterator[Diagnostic]:
     seen: dict[str, int] = {}
     for i, scene in enumerate(project.scenes):
         if scene.id in seen:
@@ -609,24 +551,20 @@ def check_project(project: Project, ctx: Context, scenes: list[ResolvedScene]) -
     yield from check_transitions(scenes, ctx)
 
 
-def _share(rs: ResolvedScene) -> float:
-    """How much of each neighbouring scene a transition into `rs` takes: all of d for a crossfade, half for
-    a fade (out of black and into it), none for a cut. Scene 0's transition is ignored."""
-    kind = rs.get("transition")
-    d = float(rs.get("transition_duration"))
-    return d if kind == "crossfade" else d / 2 if kind == "fade" else 0.0
-
-
-def check_transitions(scenes: list[ResolvedScene], ctx: Context) -> Iterator[Diagnostic]:
-    shares = [0.0] + [_share(rs) for rs in scenes[1:]] + [0.0]  # shares[k]: into scene k
+def check_transitions(scenes: list[ResolvedScene], ctx: Timing) -> Iterator[Diagnostic]:
+    shares = (
+        [0.0]
+        + [transition_share(rs.get("transition"), float(rs.get("transition_duration"))) for rs in scenes[1:]]
+        + [0.0]
+    )  # shares[k]: into scene k
     for k, rs in enumerate(scenes):
         where = (
             rs.where("transition_duration") if rs.explicit("transition_duration") else rs.where("transition")
         )
-        length = scene_seconds(rs, ctx)
+        length = ctx.scene_seconds(rs)
         if k > 0 and rs.get("transition") != "cut":
             d = rs.get("transition_duration")
-            shortest = min(scene_seconds(scenes[k - 1], ctx), length)
+            shortest = min(ctx.scene_seconds(scenes[k - 1]), length)
             if shortest and d >= shortest:
                 yield error("VS603", f"a {d:g} s {rs.get('transition')} is not shorter than the {shortest:g} s scene",
                             where, f"use a transition_duration below {shortest:g}")  # fmt: skip

@@ -25,6 +25,7 @@ from vidspec.core.spec import (
     Scene,
     Sfx,
 )
+from vidspec.core.timing import Timing
 
 # Which model describes the mapping at a data path (for "did you mean" on unknown keys).
 _CHILD_MODELS: dict[str, type[BaseModel]] = {
@@ -249,7 +250,7 @@ def validate_source(src: Source, diags: Diagnostics, *, budget: float | None = N
     if not partial:
         index_map = list(range(len(project.scenes)))
     scenes = resolve(project)
-    ctx = rules.Context(project, base)
+    ctx = Timing(project, base, scenes)
     found: list[Diagnostic] = []
     for rs in scenes:
         found.extend(rules.check_scene(rs, ctx))

@@ -8,8 +8,8 @@ from pathlib import Path
 from vidspec.core.catalog import ratio_size
 from vidspec.core.graph import Graph
 from vidspec.core.keys import FileDigests
-from vidspec.core.rules import narration_parts
 from vidspec.core.spec import Sfx
+from vidspec.core.timing import narration_parts
 from vidspec.media.timeline import Music, SceneCut, SfxCue, Timeline
 
 

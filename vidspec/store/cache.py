@@ -1,4 +1,4 @@
-"""The content-addressed cache on disk, its task journal, and the lockfile's reading and writing.
+"""The content-addressed cache on disk: one object store per backend namespace, plus the task journal.
 
 Every write is atomic (a temp file in the same directory, fsync, then os.replace), so a kill at any
 moment leaves either the old file or the new one. An object counts as cached only once its record
@@ -7,11 +7,8 @@ is written, and the record is written after the object.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,62 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from vidspec.core.lock import Lock
+from vidspec.core.hashing import key_hex
 from vidspec.errors import ConfigError
+from vidspec.store.atomic import atomic_move, atomic_write_text
+from vidspec.store.journal import Journal
 
 CACHE_DIR_ENV = "VIDSPEC_CACHE_DIR"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()  # mkstemp makes 0600 files; users expect their usual permissions
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_move(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(src, dest)
-    except OSError:  # another filesystem: copy beside the target first
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-        os.close(fd)
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-        os.unlink(src)
-    _fsync_dir(dest.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -110,10 +57,6 @@ class Storage(Protocol):
     def put(self, key: str, src: Path, record: Record) -> Path: ...
 
 
-def _hex(key: str) -> str:
-    return key.split(":", 1)[-1]
-
-
 class LocalStore:
     """objects/<ab>/<hex><ext> plus records/<ab>/<hex>.json, under one namespace directory."""
 
@@ -121,11 +64,11 @@ class LocalStore:
         self.root = root
 
     def _record_path(self, key: str) -> Path:
-        h = _hex(key)
+        h = key_hex(key)
         return self.root / "records" / h[:2] / f"{h}.json"
 
     def object_path(self, key: str, ext: str) -> Path:
-        h = _hex(key)
+        h = key_hex(key)
         return self.root / "objects" / h[:2] / f"{h}{ext}"
 
     def record(self, key: str) -> Record | None:
@@ -141,7 +84,7 @@ class LocalStore:
         rec = self.record(key)
         if rec is None:
             return None
-        path = self.root / "objects" / _hex(key)[:2] / rec.file
+        path = self.root / "objects" / key_hex(key)[:2] / rec.file
         if not path.is_file() or path.stat().st_size != rec.size:
             return None
         return rec, path
@@ -156,51 +99,6 @@ class LocalStore:
         d = self.root / "tmp"
         d.mkdir(parents=True, exist_ok=True)
         return d
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    key: str
-    name: str
-    endpoint: str
-    model: str
-    task_id: str | None
-    submitted_at: float
-    credits_estimated: int
-    state: str = "submitted"  # submitted | ambiguous | failed
-    note: str = ""
-
-
-class Journal:
-    """Task ids written right after a create returns, before polling, so a killed build re-attaches."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _path(self, key: str) -> Path:
-        return self.root / f"{_hex(key)}.json"
-
-    def write(self, entry: JournalEntry) -> None:
-        atomic_write_text(self._path(entry.key), json.dumps(asdict(entry), sort_keys=True) + "\n")
-
-    def get(self, key: str) -> JournalEntry | None:
-        try:
-            data = json.loads(self._path(key).read_text("utf-8"))
-            return JournalEntry(**{k: v for k, v in data.items() if k in JournalEntry.__dataclass_fields__})
-        except (OSError, ValueError, TypeError):
-            return None
-
-    def remove(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._path(key).unlink()
-
-    def entries(self) -> Iterator[JournalEntry]:
-        if not self.root.is_dir():
-            return
-        for p in sorted(self.root.glob("*.json")):
-            e = self.get("sha256:" + p.stem)
-            if e is not None:
-                yield e
 
 
 class Cache:
@@ -251,25 +149,6 @@ class Cache:
                 yield
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def lock_path(spec: Path) -> Path:
-    return spec.resolve().parent / f"{spec.stem}.lock.json"
-
-
-def read_lock(spec: Path) -> Lock | None:
-    try:
-        return Lock.loads(lock_path(spec).read_text("utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def write_lock(spec: Path, lock: Lock) -> Path:
-    path = lock_path(spec)
-    atomic_write_text(path, lock.dumps())
-    return path
 
 
 def now() -> float:

@@ -31,7 +31,8 @@ from vidspec.errors import (
     TaskNotFound,
     TransportError,
 )
-from vidspec.store.cache import Journal, JournalEntry, LocalStore
+from vidspec.store.cache import LocalStore
+from vidspec.store.journal import Journal, JournalEntry
 
 DEFAULT_EXT = {"video": ".mp4", "image": ".png", "audio": ".mp3"}
 

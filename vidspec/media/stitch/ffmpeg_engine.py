@@ -57,7 +57,6 @@ Build behaviour
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import json
 import math
@@ -73,11 +72,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from vidspec.core.hashing import canonical_json, file_sha256, sha256_hex
+from vidspec.core.timing import transition_share
 from vidspec.errors import StitchError
 from vidspec.media.captions import Cue, split_cues, to_srt, to_vtt
 from vidspec.media.probe import MediaInfo, ProbeError, ffmpeg_exe, parse_ffmpeg_info
 from vidspec.media.timeline import Timeline, Transition
-from vidspec.store.cache import atomic_write_text
+from vidspec.store.atomic import atomic_write_text
 
 __all__ = [
     "ENGINE_VERSION",
@@ -252,11 +253,6 @@ class ScenePlacement:
         return self.start + self.length
 
 
-def _share(transition: Transition, d: float) -> float:
-    """How much of a scene a transition of this kind consumes on that side."""
-    return d if transition == "crossfade" else d / 2 if transition == "fade" else 0.0
-
-
 def plan_scenes(
     timeline: Timeline, clip_lengths: Sequence[float], narration_lengths: Sequence[float | None]
 ) -> list[ScenePlacement]:
@@ -301,7 +297,9 @@ def plan_scenes(
                 )
         kinds.append((t, d))
     for k, scene in enumerate(scenes):
-        inner = _share(*kinds[k]) + (_share(*kinds[k + 1]) if k + 1 < len(scenes) else 0.0)
+        inner = transition_share(*kinds[k]) + (
+            transition_share(*kinds[k + 1]) if k + 1 < len(scenes) else 0.0
+        )
         if inner > lengths[k] + 1e-9:
             raise StitchError(
                 f"scene {scene.scene_id!r}: its transitions take {inner:.2f} s but it is {lengths[k]:.2f} s long"
@@ -636,19 +634,6 @@ def _render_captions(
 # ---------------------------------------------------------------- manifest
 
 
-def _canonical_json(value: Any) -> bytes:
-    # Same form as vidspec.keys.canonical_json, without importing the spec/graph stack.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
-
-
 def _renderer(timeline: Timeline) -> str:
     """Which engine draws the picture; moviepy's version with it (read from its metadata, not imported)."""
     if timeline.engine != "moviepy":
@@ -664,7 +649,7 @@ def _manifest_inputs(timeline: Timeline) -> dict[str, Any]:
         if key:
             return key
         try:
-            return _file_sha256(path)
+            return "sha256:" + file_sha256(path)
         except OSError:
             raise StitchError(f"input file not found: {path}") from None
 
@@ -717,7 +702,7 @@ def _manifest_inputs(timeline: Timeline) -> dict[str, Any]:
 
 
 def _digest(inputs: dict[str, Any]) -> str:
-    return "sha256:" + hashlib.sha256(_canonical_json(inputs)).hexdigest()
+    return "sha256:" + sha256_hex(canonical_json(inputs))
 
 
 # ---------------------------------------------------------------- entry point

@@ -67,7 +67,9 @@ def test_speech_estimate_is_150_words_a_minute() -> None:
 def test_plan_of_the_hawker_example_matches_the_table(tmp_path: Path) -> None:
     from vidspec.app.workspace import Workspace
 
-    ws = Workspace.open(Path(__file__).parent.parent / "examples" / "hawker-noodles.yaml", cache_dir=tmp_path)
+    ws = Workspace.open(
+        Path(__file__).resolve().parents[2] / "examples" / "hawker-noodles.yaml", cache_dir=tmp_path
+    )
     data = ws.plan().to_json()
     got = {a["name"]: (a["model"], a["credits"]) for s in data["scenes"] for a in s["assets"]}
     assert got == {

@@ -15,7 +15,7 @@ from vidspec.app.build import choose_backend
 from vidspec.media.probe import mean_volume_db, measured_duration, probe
 from vidspec.store.cache import Cache
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

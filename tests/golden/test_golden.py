@@ -11,7 +11,7 @@ import pytest
 from vidspec.app.views.diagnostics import diagnostics_json, render_text
 from vidspec.core.validate import validate_file
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(
     p.name
     for p in GOLDEN.iterdir()

@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from vidspec.backends.runway.producer import Budget
-from vidspec.backends.runway.tasks import PollSchedule, retryable_failure
 from vidspec.core.lock import Lock, LockEntry
-from vidspec.store.cache import Cache, Journal, LocalStore, Record, atomic_write_text, read_lock, write_lock
+from vidspec.store.atomic import atomic_write_text
+from vidspec.store.cache import Cache, LocalStore, Record
+from vidspec.store.journal import Journal
+from vidspec.store.lockfile import read_lock, write_lock
 
 WRITER = """
 import sys
 from pathlib import Path
-from vidspec.store.cache import atomic_write_text
+from vidspec.store.atomic import atomic_write_text
 target = Path(sys.argv[1])
 i = 0
 while True:
@@ -65,7 +66,7 @@ def test_store_counts_an_object_only_with_its_record(tmp_path: Path) -> None:
 
 
 def test_journal_round_trip(tmp_path: Path) -> None:
-    from vidspec.store.cache import JournalEntry
+    from vidspec.store.journal import JournalEntry
 
     journal = Journal(tmp_path / "journal")
     entry = JournalEntry("sha256:" + "3" * 64, "a.video", "text_to_video", "gen4.5", "task-1", 1.0, 60)
@@ -108,41 +109,3 @@ def test_written_files_get_normal_permissions(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
-
-
-def test_poll_schedule_backs_off_and_aims_at_the_end() -> None:
-    s = PollSchedule(jitter=0.0)
-    delays = [s.next_delay(0) for _ in range(10)]
-    assert delays[0] == pytest.approx(2.0) and delays[1] == pytest.approx(3.0)
-    assert max(delays) == pytest.approx(20.0) and delays == sorted(delays)
-    p = PollSchedule(jitter=0.0, scale=0.1)
-    p.observe(0.2, None, "PENDING")
-    p.observe(0.5, 0.3)  # running since at most 0.2 s: 1.0 progress per second, 0.7 s left
-    assert p.next_delay(0.5) == pytest.approx(0.6)  # capped at three backoff intervals (3 x 0.2 s)
-    p.observe(0.6, 0.4)
-    assert p.next_delay(0.6) == pytest.approx(0.6 * 1.03 + 0.01, abs=1e-6)
-    p.observe(0.9, 0.8)  # the last two readings: 4/3 per second, 0.15 s left at 0.9 s
-    assert p.next_delay(0.95) == pytest.approx((0.15 - 0.05) * 1.03 + 0.01, abs=1e-6)
-    lone = PollSchedule(jitter=0.0, scale=0.1)
-    lone.observe(1.0, 0.01)  # one reading and never seen queued: no prediction, plain backoff
-    assert lone.next_delay(1.0) == pytest.approx(0.2)
-
-
-def test_failure_codes() -> None:
-    assert retryable_failure("INTERNAL.BAD_OUTPUT.CODE01")
-    assert retryable_failure("THIRD_PARTY.UNAVAILABLE")
-    assert not retryable_failure("SAFETY.INPUT.TEXT")
-    assert not retryable_failure("ASSET.INVALID")
-    assert not retryable_failure(None)
-
-
-def test_budget_counts_in_flight_and_possibly_billed() -> None:
-    b = Budget(100)
-    assert b.reserve("a", 60)
-    assert not b.reserve("b", 60)  # 60 in flight + 60 > 100
-    b.settle("a", 50)
-    assert b.reserve("b", 50)
-    b.release("b")
-    b.possibly_billed += 30
-    assert not b.reserve("c", 30) and b.reserve("c", 20)
-    assert Budget(None).reserve("x", 10**9)

@@ -10,7 +10,7 @@ import pytest
 from vidspec.core.validate import validate_file
 from vidspec.media.probe import ffmpeg_exe
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def diags(tmp_path: Path, body: str) -> list[tuple[str, str, str]]:

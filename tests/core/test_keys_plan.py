@@ -5,12 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from vidspec.core.keys import FileDigests, canonical_json, graph_keys, key_parts
+from vidspec.core.hashing import canonical_json
+from vidspec.core.keys import FileDigests, graph_keys, key_parts
 from vidspec.core.lock import Lock, LockEntry
 from vidspec.core.plan import make_plan
 from vidspec.core.validate import validate_file
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def graph_for(text: str, tmp_path: Path, name: str = "film.yaml"):  # type: ignore[no-untyped-def]
