@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vidspec.media.probe import ffmpeg_exe, probe  # noqa: E402
-from vidspec.media.stitch.ffmpeg_engine import stitch  # noqa: E402
+from vidspec.media.stitch import stitch  # noqa: E402
 from vidspec.media.timeline import SceneCut, Timeline  # noqa: E402
 
 W, H, FPS, CLIP = 1280, 720, 24, 5.0

@@ -1,26 +1,40 @@
 """Operations that failed. A mistake in a spec is a Diagnostic (a value); an exception means the environment failed.
 
-The tree (``*`` base, ``x`` leaf or branch, ``+`` Runway leaf)::
+Every exception of the package is defined here, in one tree. ``exit_code`` is what `vidspec` exits with when one
+reaches the command line; app/cli.py is the one place that turns an exception into an exit::
 
-    * VidspecError                 exit 1; ``message``; str() is the message
-      x SpecError                  the spec has errors; carries ``diagnostics`` (the core's Diagnostic objects)
-      x ConfigError                bad environment: RUNWAYML_API_SECRET missing, a directory not writable
-      x BudgetExceeded             the build would spend more than the budget allows
-      x ConsentRequired            spending needs an explicit yes (--yes) that was not given
-      x LockedError                a --locked build would need to generate something
-      x StitchError                the final video could not be assembled
-      x RunwayError                the Runway API or its storage failed; ``status``, ``retryable``, ``retries_taken``
-        + AuthError                401: "the API key was refused; set RUNWAYML_API_SECRET ..."
-        + BadRequest               400: the API's own message; ``asset`` is filled by the executor to name the scene
-        + RateLimited              429 after the retries ran out (retryable; ``retry_after``)
-        + ServerError              5xx after the retries ran out (retryable; ``retry_after``)
-        + TransportError           no response: the network failed (``sent`` says whether the request left)
-        + AmbiguousCreate          a create was sent and its answer lost: it may have made, and billed, a task.
-                                   never retried by the client; the executor counts it as possibly billed
-                                   against the budget first, and only then submits once more.
-        + TaskNotFound             404 on /v1/tasks/{id}
-        + TaskFailed               a task ended FAILED (``failure_code``: SAFETY.* is never worth retrying)
-        + DownloadExpired          an output URL answered 403/404/410: fetch the task again for fresh URLs
+    Exception
+    ├── VidspecError              exit 1   told to the user in one line, "vidspec: <message>"; str() is the message
+    │   ├── SpecError             exit 1   the spec has errors; carries ``diagnostics`` (the core's Diagnostics)
+    │   ├── ConfigError           exit 1   bad environment: RUNWAYML_API_SECRET missing, a directory not writable
+    │   ├── BudgetExceeded        exit 1   the build would spend more than the budget allows
+    │   ├── ConsentRequired       exit 1   spending needs an explicit yes (--yes) that was not given
+    │   ├── LockedError           exit 1   a --locked build would need to generate something
+    │   ├── StitchError           exit 1   the final video could not be assembled
+    │   └── RunwayError           exit 1   the Runway API or its storage failed; ``status``, ``retryable``,
+    │       │                              ``retries_taken``
+    │       ├── AuthError                  401: "the API key was refused; set RUNWAYML_API_SECRET ..."
+    │       ├── BadRequest                 400: the API's own message; ``asset`` is filled by the executor
+    │       ├── RateLimited                429 after the retries ran out (retryable; ``retry_after``)
+    │       ├── ServerError                5xx after the retries ran out (retryable; ``retry_after``)
+    │       ├── TransportError             no response: the network failed (``sent``: whether the request left)
+    │       ├── AmbiguousCreate            a create was sent and its answer lost: it may have made, and billed,
+    │       │                              a task. Never retried by the client; the executor counts it as
+    │       │                              possibly billed against the budget first, and only then resubmits.
+    │       ├── TaskNotFound               404 on /v1/tasks/{id}
+    │       ├── TaskFailed                 a task ended FAILED (``failure_code``; see retryable_failure)
+    │       └── DownloadExpired            an output URL answered 403/404/410: fetch the task again
+    └── InternalError             exit 70  raised to a caller inside vidspec that handles it; one reaching the
+        │                                  command line is a bug: "vidspec: internal error: <Class>: <message>"
+        ├── AssetFailed                    one asset could not be made; the executor records it as failed
+        ├── ProbeError                     the file is not a media file ffmpeg can read
+        ├── StandinError                   ffmpeg failed to render a preview stand-in
+        ├── FontNotFound                   no usable TrueType font (VIDSPEC_FONT)
+        └── SpeechUnavailable              offline speech cannot run here: the preview falls back to a tone
+            └── UnknownVoice               espeak-ng has no such voice: retried with the default voice
+
+Exits that are not exceptions (cli.py): 0 done, 2 for `plan --detailed-exitcode` when credits would be spent,
+130 interrupted; a usage error exits 1.
 
 Secrets: no class here is ever given the API key, and the client scrubs it out of any text the API echoes back,
 so no message, str() or repr() can contain it.
@@ -32,23 +46,33 @@ from collections.abc import Sequence
 
 __all__ = [
     "AmbiguousCreate",
+    "AssetFailed",
     "AuthError",
     "BadRequest",
     "BudgetExceeded",
     "ConfigError",
     "ConsentRequired",
     "DownloadExpired",
+    "FontNotFound",
+    "InternalError",
     "LockedError",
+    "ProbeError",
     "RateLimited",
     "RunwayError",
     "ServerError",
     "SpecError",
+    "SpeechUnavailable",
+    "StandinError",
     "StitchError",
     "TaskFailed",
     "TaskNotFound",
     "TransportError",
+    "UnknownVoice",
     "VidspecError",
+    "retryable_failure",
 ]
+
+# ---------------------------------------------------------------------------------------------- told to the user
 
 
 class VidspecError(Exception):
@@ -70,6 +94,8 @@ class VidspecError(Exception):
 class SpecError(VidspecError):
     """The spec has errors; ``diagnostics`` holds them (typed loosely: the core owns Diagnostic)."""
 
+    exit_code = 1
+
     def __init__(self, message: str, diagnostics: Sequence[object] = ()) -> None:
         super().__init__(message)
         self.diagnostics: Sequence[object] = list(diagnostics)
@@ -78,21 +104,31 @@ class SpecError(VidspecError):
 class ConfigError(VidspecError):
     """The environment is wrong: a missing key, an unwritable directory, a bad base URL."""
 
+    exit_code = 1
+
 
 class BudgetExceeded(VidspecError):
     """Going on would spend more credits than the budget allows."""
+
+    exit_code = 1
 
 
 class ConsentRequired(VidspecError):
     """Spending credits needs an explicit yes that was not given."""
 
+    exit_code = 1
+
 
 class LockedError(VidspecError):
     """A --locked build found an asset that is not in the cache and would have to be generated."""
 
+    exit_code = 1
+
 
 class StitchError(VidspecError):
     """The final video could not be assembled."""
+
+    exit_code = 1
 
 
 class RunwayError(VidspecError):
@@ -101,6 +137,8 @@ class RunwayError(VidspecError):
     ``retryable`` says whether sending the same request again is safe and may help; the client has already
     retried ``retries_taken`` times when it raises.
     """
+
+    exit_code = 1
 
     retryable: bool = False
 
@@ -123,6 +161,8 @@ class RunwayError(VidspecError):
 class AuthError(RunwayError):
     """401: the key is wrong or revoked. Never retried."""
 
+    exit_code = 1
+
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
             message
@@ -133,6 +173,8 @@ class AuthError(RunwayError):
 
 class BadRequest(RunwayError):
     """400: the API refused the request's content; ``api_message`` is its own words."""
+
+    exit_code = 1
 
     def __init__(self, api_message: str, *, asset: str | None = None) -> None:
         super().__init__(f"the Runway API refused the request: {api_message}", status=400)
@@ -147,11 +189,15 @@ class BadRequest(RunwayError):
 class RateLimited(RunwayError):
     """429: too many requests, or the model's daily generation limit. ``retry_after`` in seconds, if given."""
 
+    exit_code = 1
+
     retryable = True
 
 
 class ServerError(RunwayError):
     """5xx from the API. Retryable: a 5xx answer to a create means no task was made."""
+
+    exit_code = 1
 
     retryable = True
 
@@ -159,6 +205,8 @@ class ServerError(RunwayError):
 class TransportError(RunwayError):
     """No HTTP response at all. ``sent`` is False when the failure came before the request left (refused
     connection, connect or pool timeout), which makes even a create safe to retry."""
+
+    exit_code = 1
 
     def __init__(self, message: str, *, sent: bool, retryable: bool) -> None:
         super().__init__(message, retryable=retryable)
@@ -172,6 +220,8 @@ class AmbiguousCreate(RunwayError):
     resending could pay twice: the client never retries this, and the caller decides (for example by checking
     the organisation's usage, or by asking the user).
     """
+
+    exit_code = 1
 
     retryable = False
 
@@ -188,6 +238,8 @@ class AmbiguousCreate(RunwayError):
 class TaskNotFound(RunwayError):
     """404 on a task route: the id is unknown or the task was deleted."""
 
+    exit_code = 1
+
     def __init__(self, task_id: str) -> None:
         super().__init__(
             f"Runway task {task_id} was not found (deleted, or made with another key)", status=404
@@ -195,9 +247,20 @@ class TaskNotFound(RunwayError):
         self.task_id = task_id
 
 
+# Task failure-code families worth a second try: INTERNAL.* and THIRD_PARTY.* may work next time;
+# SAFETY.* never will (and is still charged); ASSET.* and INPUT_PREPROCESSING.* need a fixed input.
+RETRYABLE_FAILURE_FAMILIES = ("INTERNAL", "THIRD_PARTY")
+
+
+def retryable_failure(code: str | None) -> bool:
+    """Whether a task that failed with ``code`` may succeed if submitted again."""
+    return code is not None and code.split(".")[0] in RETRYABLE_FAILURE_FAMILIES
+
+
 class TaskFailed(RunwayError):
-    """A task ended FAILED. ``failure_code`` families: SAFETY.* (never retry the same request; still charged),
-    INTERNAL.* and THIRD_PARTY.* (worth retrying), ASSET.* and INPUT_PREPROCESSING.* (fix the input)."""
+    """A task ended FAILED; ``retryable`` follows its ``failure_code`` family (see retryable_failure)."""
+
+    exit_code = 1
 
     def __init__(self, task_id: str, failure: str | None, failure_code: str | None) -> None:
         code = f" [{failure_code}]" if failure_code else ""
@@ -205,14 +268,13 @@ class TaskFailed(RunwayError):
         self.task_id = task_id
         self.failure = failure
         self.failure_code = failure_code
-        self.retryable = failure_code is not None and failure_code.split(".")[0] in (
-            "INTERNAL",
-            "THIRD_PARTY",
-        )
+        self.retryable = retryable_failure(failure_code)
 
 
 class DownloadExpired(RunwayError):
     """An output URL answered 403/404/410: it expired (24-48 h). Fetch the task again for fresh URLs."""
+
+    exit_code = 1
 
     def __init__(self, url: str, status: int) -> None:
         super().__init__(
@@ -220,3 +282,60 @@ class DownloadExpired(RunwayError):
             status=status,
         )
         self.url = url
+
+
+# ---------------------------------------------------------------------------------------------- handled inside
+
+
+class InternalError(Exception):
+    """Raised to a caller inside vidspec that turns it into a result, a fallback or a VidspecError.
+
+    One that reaches the command line was not handled: a bug, reported as an internal error.
+    """
+
+    exit_code: int = 70
+
+
+class AssetFailed(InternalError):
+    """One asset could not be made; the executor records it as failed and the other assets go on.
+
+    ``charged`` is what Runway billed for it (failed tasks may be billed); ``possibly_billed`` counts creates
+    whose answer was lost.
+    """
+
+    exit_code = 70
+
+    def __init__(self, message: str, *, charged: int | None = None, possibly_billed: int = 0) -> None:
+        super().__init__(message)
+        self.charged = charged
+        self.possibly_billed = possibly_billed
+
+
+class ProbeError(InternalError):
+    """The file is not a media file ffmpeg can read."""
+
+    exit_code = 70
+
+
+class StandinError(InternalError):
+    """ffmpeg failed to render a stand-in."""
+
+    exit_code = 70
+
+
+class FontNotFound(InternalError):
+    """No usable TrueType font: set VIDSPEC_FONT to a .ttf file."""
+
+    exit_code = 70
+
+
+class SpeechUnavailable(InternalError):
+    """Offline synthesis cannot run here; callers fall back to a tone and show a notice."""
+
+    exit_code = 70
+
+
+class UnknownVoice(SpeechUnavailable):
+    """espeak-ng has no voice of that name (callers may retry with the default voice)."""
+
+    exit_code = 70

@@ -15,6 +15,8 @@ from vidspec.app.build import choose_backend
 from vidspec.media.probe import mean_volume_db, measured_duration, probe
 from vidspec.store.cache import Cache
 
+pytestmark = pytest.mark.slow  # end-to-end: real media, subprocesses or a fake server
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -18,6 +18,8 @@ import pytest
 from tests.helpers import run, summary
 from vidspec.testing.fake_runway import FakeRunway, FakeRunwayProcess
 
+pytestmark = pytest.mark.slow  # end-to-end: real media, subprocesses or a fake server
+
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "test-key-not-real-7f3a9c"  # obviously fake; the leak test greps for it
 FAST = ["--poll-scale", "0.02", "--json", "--no-stitch"]

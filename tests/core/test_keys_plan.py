@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from vidspec.app.views.plan import reason_text
 from vidspec.core.hashing import canonical_json
 from vidspec.core.keys import FileDigests, graph_keys, key_parts
 from vidspec.core.lock import Lock, LockEntry
-from vidspec.core.plan import make_plan
+from vidspec.core.plan import FieldChange, Reason, make_plan
 from vidspec.core.validate import validate_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -99,7 +100,11 @@ def _plan_after_change(tmp_path: Path, before: str, after: str):  # type: ignore
 def test_changed_narration_regenerates_only_that_narration(tmp_path: Path) -> None:
     plan = _plan_after_change(tmp_path, BASE, BASE.replace("Morning comes early here.", "Dawn comes early."))
     actions = {r.asset.name: (r.action, r.reason) for r in plan.rows}
-    assert actions["one.narration"] == ("regenerate", ("changed", ["prompt changed"]))
+    assert actions["one.narration"] == (
+        "regenerate",
+        Reason("changed", changes=(FieldChange("prompt", "changed"),)),
+    )
+    assert reason_text(actions["one.narration"][1]) == "prompt changed"
     assert {n for n, (a, _) in actions.items() if a != "cached"} == {"one.narration"}
     assert plan.to_spend_credits == 1
     assert plan.total_credits == 60 + 1 + 60
@@ -122,8 +127,10 @@ scenes:
         tmp_path, text.format(p="A jar of sambal on slate"), text.format(p="A jar on wood")
     )
     by = {r.asset.name: r for r in plan.rows}
-    assert by["jar.image"].reason == ("changed", ["prompt changed"])
-    assert by["jar.video"].reason == ("dep_regenerated", "reference image 'jar'")
+    assert by["jar.image"].reason == Reason("changed", changes=(FieldChange("prompt", "changed"),))
+    assert reason_text(by["jar.image"].reason) == "prompt changed"
+    assert by["jar.video"].reason == Reason("dep_regenerated", dependency=by["jar.image"].asset)
+    assert reason_text(by["jar.video"].reason) == "depends on regenerated reference image 'jar'"
     (tmp_path / "logo.png").write_bytes((tmp_path / "logo.png").read_bytes() + b"\0")
     plan2 = _plan_after_change(tmp_path, text.format(p="A jar on wood"), text.format(p="A jar on wood"))
     # the lockfile here was written after the byte change, so only a content change shows: nothing to do

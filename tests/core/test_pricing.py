@@ -65,12 +65,13 @@ def test_speech_estimate_is_150_words_a_minute() -> None:
 
 
 def test_plan_of_the_hawker_example_matches_the_table(tmp_path: Path) -> None:
+    from vidspec.app.views.plan import plan_json
     from vidspec.app.workspace import Workspace
 
     ws = Workspace.open(
         Path(__file__).resolve().parents[2] / "examples" / "hawker-noodles.yaml", cache_dir=tmp_path
     )
-    data = ws.plan().to_json()
+    data = plan_json(ws.plan())
     got = {a["name"]: (a["model"], a["credits"]) for s in data["scenes"] for a in s["assets"]}
     assert got == {
         "opening.video": ("gen4.5", 60),  # 12/s x 5 s
@@ -107,7 +108,7 @@ scenes:
     assert v.graph is not None
     by = {a.name: a for a in v.graph.assets}
     assert by["a.video"].credits == 160
-    assert by["a.video"].body["audio"] is False
+    assert by["a.video"].audio is False
     text = "The tide always comes back, and so do we, every single summer without fail."
     assert by["a.narration"].credits == -(-len(text) // 50)
     words = len(text.split())

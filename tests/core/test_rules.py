@@ -42,6 +42,14 @@ def test_big_files_go_through_an_upload(tmp_path: Path) -> None:
     assert "ephemeral upload" in found[0][2]
 
 
+@pytest.mark.parametrize(("mib", "warned"), [(3.5, False), (4.0, True)])
+def test_the_upload_warning_follows_the_base64_length(tmp_path: Path, mib: float, warned: bool) -> None:
+    # The 5 MB limit is on the data URI, so a 4 MiB image (5.3 MiB in base64) is uploaded and warned about.
+    (tmp_path / "mid.png").write_bytes(b"\x89PNG" + b"\0" * (int(mib * 1024 * 1024) - 4))
+    found = codes(tmp_path, "scenes:\n  - {id: a, image: mid.png, prompt: 'Slow push-in on the poster'}\n")
+    assert found == ([("VS303", "scenes[0].image")] if warned else [])
+
+
 def test_act_two_performance_length(tmp_path: Path, clips: Path) -> None:
     shutil.copy(clips / "two.mp4", tmp_path / "perf.mp4")
     shutil.copy(ROOT / "examples" / "assets" / "bowl.jpg", tmp_path / "face.jpg")

@@ -14,9 +14,12 @@ from PIL import Image, ImageChops
 from tests.helpers import ff as _ff
 from tests.helpers import video_stream_length as _video_len
 from vidspec.errors import StitchError
-from vidspec.media.probe import ffmpeg_exe, mean_volume_db, measured_duration, probe
-from vidspec.media.stitch.ffmpeg_engine import audio_length, plan_scenes, plan_timeline, stitch
+from vidspec.media.placement import plan_scenes, plan_timeline
+from vidspec.media.probe import audio_length, ffmpeg_exe, mean_volume_db, measured_duration, probe
+from vidspec.media.stitch import stitch
 from vidspec.media.timeline import Music, SceneCut, Timeline
+
+pytestmark = pytest.mark.slow  # end-to-end: real media, subprocesses or a fake server
 
 FPS = 24
 FRAME = 1 / FPS
@@ -194,6 +197,7 @@ def test_error_policy_raises_and_writes_nothing(tmp_path: Path, media: dict[str,
     assert not tl.output.exists()
 
 
+@pytest.mark.slow
 def test_second_stitch_is_skipped_and_changes_restitch(tmp_path: Path, media: dict[str, Path]) -> None:
     scenes = (
         _scene("a", media["c0"]),

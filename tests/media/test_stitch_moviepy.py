@@ -14,8 +14,10 @@ import pytest
 from tests.helpers import video_stream_length as _video_len
 from vidspec.errors import StitchError
 from vidspec.media.probe import ffmpeg_exe, mean_volume_db, probe
-from vidspec.media.stitch.ffmpeg_engine import stitch
+from vidspec.media.stitch import stitch
 from vidspec.media.timeline import Music, SceneCut, Timeline
+
+pytestmark = pytest.mark.slow  # end-to-end: real media, subprocesses or a fake server
 
 pytest.importorskip("moviepy")
 
@@ -41,6 +43,7 @@ def _scene(sid: str, video: Path, **kw: object) -> SceneCut:
     return SceneCut(sid, video, 1.5, **kw)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_same_cut_as_the_ffmpeg_engine(
     tmp_path: Path, media: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -115,6 +118,7 @@ def test_switching_engine_restitches_and_same_engine_skips(tmp_path: Path, media
     assert not back.skipped and back.duration == first.duration
 
 
+@pytest.mark.slow
 def test_contain_burned_captions_and_ducked_music(tmp_path: Path, media: dict[str, Path]) -> None:
     scenes = (
         _scene("a", media["sq"], fit="contain", keep_audio=False),

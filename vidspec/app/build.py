@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,13 +12,13 @@ from typing import Any
 
 from vidspec.app.workspace import PREVIEW, RUNWAY, Workspace
 from vidspec.backends.executor import BuildReport, Emit, Executor, Producer
+from vidspec.backends.runway.config import KEY_ENV, RunwayConfig
+from vidspec.core.budget import over_budget
 from vidspec.core.lock import Lock, LockEntry
 from vidspec.core.plan import Plan
 from vidspec.errors import BudgetExceeded, ConfigError, ConsentRequired, LockedError, VidspecError
 from vidspec.store.atomic import atomic_write_text
 from vidspec.store.lockfile import lock_path, write_lock
-
-KEY_ENV = "RUNWAYML_API_SECRET"
 
 
 @dataclass
@@ -35,6 +34,7 @@ class BuildOptions:
     stitch: bool = True
     force_stitch: bool = False
     interactive: bool = False
+    runway: RunwayConfig = field(default_factory=RunwayConfig.from_env)  # the CLI passes the one it read
 
 
 @dataclass
@@ -49,11 +49,11 @@ class BuildOutcome:
     notices: list[str] = field(default_factory=list)
 
 
-def choose_backend(requested: str | None) -> tuple[str, str | None]:
+def choose_backend(requested: str | None, config: RunwayConfig | None = None) -> tuple[str, str | None]:
     """--backend if given; runway when a key is set; otherwise the free preview, with a notice."""
     if requested:
         return requested, None
-    if os.environ.get(KEY_ENV):
+    if (config if config is not None else RunwayConfig.from_env()).has_key:
         return RUNWAY, None
     return PREVIEW, f"no {KEY_ENV} found: rendering a free local animatic (--backend preview)"
 
@@ -113,10 +113,9 @@ def build(
         spec, cache_dir=options.cache_dir, namespace=options.backend, budget=options.max_credits
     )
     plan = ws.plan(options.max_credits)
-    if not plan.within_budget:
-        raise BudgetExceeded(
-            f"a full build costs {plan.total_credits} credits, over the budget of {plan.budget:g}"
-        )
+    over = over_budget(plan.total_credits, plan.budget)
+    if over is not None:
+        raise BudgetExceeded(over)
     if options.locked:
         _locked_check(ws, plan)
     output = ws.output_path()
@@ -143,8 +142,8 @@ def build(
         outcome.ledger = _write_ledger(ws, plan, report, output)
     if report.failed or not options.stitch:
         return outcome
-    from vidspec.media.cut import build_timeline
-    from vidspec.media.stitch.ffmpeg_engine import stitch
+    from vidspec.media.stitch import stitch
+    from vidspec.media.timeline import build_timeline
 
     paths = {r.name: r.path for r in report.results if r.path is not None}
     timeline = build_timeline(
@@ -167,15 +166,16 @@ def build(
 
 def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
     from vidspec.backends.preview.producer import PreviewProducer
-    from vidspec.media.cut import output_ratio
+    from vidspec.media.timeline import output_ratio
 
     by_name = ws.graph.by_name()
-    texts = {a.name: by_name[a.deps[0]].body["promptText"] for a in ws.graph.assets if a.kind == "dub"}
+    texts = {  # dub asset -> the narration's text, to speak offline
+        a.name: by_name[a.narration.name].prompt or "" for a in ws.graph.assets if a.narration is not None
+    }
     producer = PreviewProducer(
         ws.store,
         out_ratio=output_ratio(ws.graph),
         fps=ws.graph.project.output.fps,
-        base=ws.graph.base,
         narration_texts=texts,
     )
     report = _execute(ws, producer, emit)
@@ -199,7 +199,7 @@ def _run_runway(
     pending = [e for e in journal.entries() if e.key in set(ws.keys.values())]
     if to_spend == 0 and not pending:
         return _execute(ws, _CachedOnly(), emit), notices
-    if not os.environ.get(KEY_ENV):
+    if not options.runway.has_key:
         raise ConfigError(
             f"{to_spend} credits of assets need generating, but {KEY_ENV} is not set; "
             "set it, or use --backend preview for a free animatic"
@@ -216,15 +216,13 @@ def _run_runway(
         consent = True
 
     async def run() -> BuildReport:
-        async with RunwayClient.from_env() as client:
+        async with RunwayClient.from_config(options.runway) as client:
             org = await client.organization()
             if org.credit_balance is not None and org.credit_balance < to_spend:
                 raise BudgetExceeded(
                     f"the organisation has {org.credit_balance} credits; this build needs {to_spend}"
                 )
-            budget = Budget(
-                options.max_credits if options.max_credits is not None else ws.graph.project.budget
-            )
+            budget = Budget(plan.budget)  # --max-credits or the spec's budget, resolved once by the plan
             ropts = RunwayOptions(
                 options.concurrency, options.task_timeout, options.poll_scale, resubmit_lost=consent
             )
@@ -286,7 +284,7 @@ def _write_ledger(ws: Workspace, plan: Plan, report: BuildReport, output: Path) 
     data = {
         "spec": str(ws.spec),
         "assets": rows,
-        "credits_estimated": sum(r["credits_estimated"] for r in rows if r["state"] == "done"),
+        "credits_estimated": report.estimated,
         "credits_charged": report.charged,
         "credits_possibly_billed": report.possibly_billed,
         "plan_total_credits": plan.total_credits,

@@ -1,4 +1,8 @@
-"""The `vidspec` command. Each command: parse -> core -> view -> exit code. Errors become exits here only."""
+"""The `vidspec` command. Each command: parse -> core -> view -> exit code.
+
+This is the one place where outcomes become exits: a command returns its code or raises, and main() turns
+either into the process's exit status (an exception by its ``exit_code``, see vidspec/errors.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ import click
 from vidspec import __version__
 
 SPEC = click.Path(path_type=Path, dir_okay=True)
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # VidspecError.exit_code; validation errors, failed assets and usage errors too
+EXIT_WOULD_SPEND = 2  # plan --detailed-exitcode: the next build would spend credits
+EXIT_INTERRUPTED = 130
 
 
 def _credits(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -30,11 +39,6 @@ def _console(stderr: bool = False) -> Any:
     # Rich assumes 80 columns when not in a terminal; plans read better wider in CI logs.
     width = None if stream.isatty() else 120
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"vidspec: {message}", err=True)
-    sys.exit(code)
 
 
 def _print_diagnostics(diags: Any, *, err: bool) -> None:
@@ -61,7 +65,7 @@ def cli() -> None:
     callback=_credits,
     help="Check against this budget instead of the spec's `budget`.",
 )
-def validate(spec: Path, fmt: str, max_credits: float | None) -> None:
+def validate(spec: Path, fmt: str, max_credits: float | None) -> int:
     """Check SPEC against every model's real limits. Exit 0 when valid (warnings allowed), 1 on any error."""
     from vidspec.app.views.diagnostics import render_json, render_text
     from vidspec.core.validate import validate_file
@@ -73,7 +77,7 @@ def validate(spec: Path, fmt: str, max_credits: float | None) -> None:
     else:
         scenes = len(result.project.scenes) if result.project else 0
         click.echo(render_text(diags, ok_line=f"{spec}: valid ({scenes} scenes)"))
-    sys.exit(1 if result.diagnostics.has_errors() or result.project is None else 0)
+    return EXIT_FAILED if result.diagnostics.has_errors() or result.project is None else EXIT_OK
 
 
 @cli.command()
@@ -99,24 +103,24 @@ def plan(
     max_credits: float | None,
     cache_dir: Path | None,
     backend: str,
-) -> None:
+) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
-    from vidspec.app.views.plan import render_plan
+    from vidspec.app.views.plan import plan_json, render_plan
     from vidspec.app.workspace import Workspace
+    from vidspec.errors import BudgetExceeded
 
     ws = Workspace.open(spec, cache_dir=cache_dir, namespace=backend, budget=max_credits)
     if len(ws.validated.diagnostics):  # warnings: the plan goes on, but the user should see them
         _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
     p = ws.plan(max_credits)
-    data = p.to_json()
+    data = plan_json(p)
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
         render_plan(data, _console())
     if not p.within_budget:
-        click.echo(f"vidspec: over budget: {p.total_credits} credits > {p.budget:g}", err=True)
-        sys.exit(1)
-    sys.exit(2 if detailed_exitcode and p.to_spend_credits > 0 else 0)
+        raise BudgetExceeded(f"over budget: {p.total_credits} credits > {p.budget:g}")
+    return EXIT_WOULD_SPEND if detailed_exitcode and p.to_spend_credits > 0 else EXIT_OK
 
 
 @cli.command()
@@ -172,14 +176,17 @@ def build(
     no_stitch: bool,
     force_stitch: bool,
     as_json: bool,
-) -> None:
+) -> int:
     """Generate every missing asset, cache it, lock it, and stitch the final cut."""
     from vidspec.app.build import BuildOptions, choose_backend
     from vidspec.app.build import build as run_build
+    from vidspec.app.views.build_summary import build_summary, render_build_summary
     from vidspec.app.views.events import JsonLines, LiveView
+    from vidspec.backends.runway.config import RunwayConfig
 
+    runway = RunwayConfig.from_env()  # the one read of RUNWAYML_API_SECRET and RUNWAYML_BASE_URL
     # --locked is about the paid assets in the lockfile: it never falls back to the free preview.
-    chosen, notice = choose_backend(backend or ("runway" if locked else None))
+    chosen, notice = choose_backend(backend or ("runway" if locked else None), runway)
     if notice:
         click.echo(f"vidspec: {notice}", err=True)
     opts = BuildOptions(
@@ -194,63 +201,27 @@ def build(
         not no_stitch,
         force_stitch,
         interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        runway=runway,
     )
     console = _console(stderr=as_json)
     view: Any = JsonLines() if as_json else LiveView(console, 0)
 
     def confirm(p: Any) -> bool:
-        from vidspec.app.views.plan import render_plan
+        from vidspec.app.views.plan import plan_json, render_plan
 
         with view.paused():
-            render_plan(p.to_json(), console)
+            render_plan(plan_json(p), console)
             question = f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?"
             return click.confirm(question, default=False, err=as_json)
 
     with view:
         outcome = run_build(spec, opts, view, confirm, on_stitch_progress=view.stitch_progress)
-    report = outcome.report
-    summary = {
-        "event": "summary", "backend": chosen, "assets": len(report.results),
-        "generated": sum(1 for r in report.results if r.state == "done"),
-        "cached": sum(1 for r in report.results if r.state == "cached"),
-        "failed": [{"asset": r.name, "scene": r.scene, "error": r.error} for r in report.failed],
-        "credits_estimated": sum(r.credits_estimated for r in report.results if r.state == "done"),
-        "credits_charged": report.charged, "credits_possibly_billed": report.possibly_billed,
-        "output": str(outcome.output) if outcome.output else None,
-        "stitched": bool(outcome.stitch and not outcome.stitch.skipped),
-        "ledger": str(outcome.ledger) if outcome.ledger else None,
-        "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
-        "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
-    }  # fmt: skip
+    summary = build_summary(outcome, chosen)
     if as_json:
         click.echo(json.dumps(summary))
     else:
-        _print_summary(summary, report, console)
-    sys.exit(1 if report.failed else 0)
-
-
-def _print_summary(summary: dict[str, Any], report: Any, console: Any) -> None:
-    from rich.table import Table
-
-    if summary["backend"] == "runway" and report.results:
-        table = Table(title="cost ledger (credits)", box=None)
-        for col in ("asset", "state", "estimated", "charged"):
-            table.add_column(col, justify="right" if col in ("estimated", "charged") else "left")
-        for r in report.results:
-            charged = "-" if r.credits_charged is None else str(r.credits_charged)
-            table.add_row(r.name, r.state, str(r.credits_estimated), charged)
-        console.print(table)
-    console.print(
-        f"{summary['generated']} generated, {summary['cached']} cached, {len(summary['failed'])} failed; "
-        f"charged {summary['credits_charged']} credits"
-    )
-    for note in summary["notices"]:
-        console.print(f"[yellow]note:[/] {note}")
-    for f in summary["failed"]:
-        console.print(f"[red]failed:[/] {f['asset']}: {f['error']}")
-    if summary["output"]:
-        verb = "wrote" if summary["stitched"] else "up to date:"
-        console.print(f"{verb} {summary['output']}")
+        render_build_summary(summary, outcome.report, console)
+    return EXIT_FAILED if outcome.report.failed else EXIT_OK
 
 
 @cli.command()
@@ -272,38 +243,12 @@ def storyboard(spec: Path, cache_dir: Path | None) -> None:
 @click.option("--voices", is_flag=True, help="List the voice presets and dubbing languages too.")
 def models(as_json: bool, voices: bool) -> None:
     """List the model catalogue: model, endpoint, inputs, ratios, durations, price."""
-    from vidspec.core import catalog as cat
+    from vidspec.app.views.models import models_json, render_models
 
-    rows = [{
-        "model": r.model, "endpoint": r.endpoint, "kind": r.kind, "inputs": sorted(r.inputs),
-        "requires": sorted(r.requires), "ratios": list(r.ratios),
-        "durations": list(r.durations) if r.durations is not None else None,
-        "price": r.price.describe(), "retired": r.retired,
-    } for r in cat.CATALOG]  # fmt: skip
     if as_json:
-        click.echo(
-            json.dumps(
-                {"models": rows, "voices": list(cat.VOICES), "dub_languages": list(cat.DUB_LANGUAGES)},
-                indent=2,
-            )
-        )
-        return
-    from rich.table import Table
-
-    table = Table(title="vidspec model catalogue (credits; 1 credit = $0.01)")
-    for col in ("model", "endpoint", "inputs", "ratios", "durations", "price"):
-        table.add_column(col, overflow="fold")
-    for r in cat.CATALOG:
-        inputs = ", ".join(f"{i}{'' if i in r.requires else '?'}" for i in sorted(r.inputs))
-        name = r.model + (" (retired)" if r.retired else "")
-        durations = r.durations_text() if r.kind == "video" else "0.5-30 s" if r.kind == "sound" else "-"
-        table.add_row(name, r.endpoint, inputs, ", ".join(r.ratios) or "-", durations, r.price.describe())
-    con = _console()
-    con.print(table)
-    con.print("? = optional input")
-    if voices:
-        con.print("voices: " + ", ".join(cat.VOICES))
-        con.print("dubbing languages: " + ", ".join(cat.DUB_LANGUAGES))
+        click.echo(json.dumps(models_json(), indent=2))
+    else:
+        render_models(_console(), show_voices=voices)
 
 
 @cli.command()
@@ -323,13 +268,16 @@ def init(directory: Path, name: str) -> None:
 
     from vidspec.app.starter import starter_spec
     from vidspec.core.spec import NAME_PATTERN, json_schema
+    from vidspec.errors import ConfigError, VidspecError
     from vidspec.store.atomic import atomic_write_text
 
     if not re.match(NAME_PATTERN, name):
-        _fail(f"--name {name!r}: use letters, digits, '.', '_' and '-', starting with a letter or digit")
+        raise VidspecError(
+            f"--name {name!r}: use letters, digits, '.', '_' and '-', starting with a letter or digit"
+        )
     target = directory / f"{name}.yaml"
     if target.exists():
-        _fail(f"{target} exists; not overwriting it")
+        raise VidspecError(f"{target} exists; not overwriting it")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         # The schema beside the spec: editors autocomplete offline, and it matches this vidspec exactly.
@@ -339,37 +287,39 @@ def init(directory: Path, name: str) -> None:
         if not gi.exists():
             atomic_write_text(gi, ".vidspec/\nbuild/\n")
     except OSError as exc:
-        _fail(f"cannot write the project into {directory}: {exc.strerror}")
+        raise ConfigError(f"cannot write the project into {directory}: {exc.strerror}") from None
     click.echo(f"wrote {target}")
     click.echo(f"next: vidspec validate {target} && vidspec plan {target} && vidspec build {target}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    from vidspec.errors import VidspecError
+def main(argv: list[str] | None = None) -> NoReturn:
+    sys.exit(exit_status(argv))
+
+
+def exit_status(argv: list[str] | None = None) -> int:
+    """Run `vidspec ARGV`; every outcome, error or not, becomes the exit status returned here."""
+    from vidspec.errors import InternalError, SpecError, VidspecError
 
     try:
-        cli.main(args=argv, prog_name="vidspec", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="vidspec", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("vidspec: aborted", err=True)
-        sys.exit(130)
+        return EXIT_INTERRUPTED
     except click.ClickException as exc:
         exc.show()
         # Usage errors exit 1, not click's 2: with --detailed-exitcode, 2 means "credits would be spent".
-        sys.exit(1)
+        return EXIT_FAILED
     except VidspecError as exc:
-        diags = getattr(exc, "diagnostics", None)
-        if diags:
-            _print_diagnostics(diags, err=True)
+        if isinstance(exc, SpecError) and exc.diagnostics:
+            _print_diagnostics(exc.diagnostics, err=True)
         click.echo(f"vidspec: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except KeyboardInterrupt:
         click.echo(
             "vidspec: interrupted; the cache and lockfile are intact, run the same command to resume",
             err=True,
         )
-        sys.exit(130)
-    except SystemExit:
-        raise
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: one line for users, the traceback on request
         if os.environ.get("VIDSPEC_DEBUG"):
             raise
@@ -377,5 +327,6 @@ def main(argv: list[str] | None = None) -> None:
             f"vidspec: internal error: {type(exc).__name__}: {exc} (set VIDSPEC_DEBUG=1 for the traceback)",
             err=True,
         )
-        sys.exit(70)
-    sys.exit(0)
+        return exc.exit_code if isinstance(exc, InternalError) else InternalError.exit_code
+    # A command's return value, or click's own exit code (--help, --version); None means success.
+    return code if isinstance(code, int) else EXIT_OK

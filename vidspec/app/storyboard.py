@@ -14,12 +14,12 @@ from PIL import Image, ImageDraw
 
 from vidspec.app.workspace import PREVIEW, RUNWAY, Workspace
 from vidspec.core.catalog import ratio_size
-from vidspec.core.inputs import input_ref, is_url
+from vidspec.core.graph import FileRef
 from vidspec.core.plan import Plan
 from vidspec.core.timing import narration_parts
-from vidspec.media.cut import output_ratio
 from vidspec.media.drawing.cards import font, title_card, wrap_text
 from vidspec.media.probe import ffmpeg_exe
+from vidspec.media.timeline import output_ratio
 from vidspec.store.atomic import atomic_write_bytes, atomic_write_text
 from vidspec.store.cache import Cache
 
@@ -99,12 +99,12 @@ def collect(ws: Workspace, plan: Plan) -> list[Tile]:
                 source = name
                 if image is not None:
                     break
-        raw_image = rs.get("image")
-        if image is None and isinstance(raw_image, str) and not is_url(raw_image):
+        still = video.asset.image
+        if image is None and isinstance(still, FileRef) and still.path is not None:
             with contextlib.suppress(OSError, ValueError):  # nothing built yet: show the reference image
-                image = Image.open(input_ref(raw_image, ws.graph.base).path or "").convert("RGB")
+                image = Image.open(still.path).convert("RGB")
         if image is None:  # a card in the scene's own shape, so a 9:16 project reads as 9:16
-            w, h = ratio_size(str(video.asset.body.get("ratio") or output_ratio(ws.graph)))
+            w, h = ratio_size(video.asset.ratio or output_ratio(ws.graph))
             scale = min(TILE_W / w, TILE_H / h)
             image = title_card(
                 max(2, int(w * scale)),

@@ -1,7 +1,7 @@
 """Run an asset graph: dependencies first, independent assets concurrently, every output into the cache.
 
-The scheduling here is the same for every backend; a Producer (runway_backend.py, preview.py) makes one
-asset's file. Identical requests (same key) are made once and shared.
+The scheduling here is the same for every backend; a Producer (runway/producer.py, preview/producer.py) makes
+one asset's file. Identical requests (same key) are made once and shared.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any, Protocol
 
 from vidspec.core.graph import Asset
 from vidspec.core.hashing import file_sha256
-from vidspec.media.probe import MediaInfo, ProbeError, probe
+from vidspec.errors import AssetFailed as AssetFailed  # producers raise it; defined in errors.py
+from vidspec.errors import ProbeError
+from vidspec.media.probe import MediaInfo, probe
 from vidspec.store.cache import LocalStore, Record, now
 
 Emit = Callable[[dict[str, Any]], None]
@@ -40,13 +42,6 @@ class Producer(Protocol):
     ) -> Produced:
         """Make one asset. Hold `slot` only while the generation itself runs (not while downloading)."""
         ...
-
-
-class AssetFailed(Exception):
-    def __init__(self, message: str, *, charged: int | None = None, possibly_billed: int = 0) -> None:
-        super().__init__(message)
-        self.charged = charged
-        self.possibly_billed = possibly_billed
 
 
 @dataclass
@@ -84,6 +79,19 @@ class BuildReport:
     @property
     def failed(self) -> list[AssetResult]:
         return [r for r in self.results if r.state in ("failed", "skipped")]
+
+    @property
+    def generated(self) -> int:
+        return sum(1 for r in self.results if r.state == "done")
+
+    @property
+    def cached(self) -> int:
+        return sum(1 for r in self.results if r.state == "cached")
+
+    @property
+    def estimated(self) -> int:
+        """Estimated credits of the assets this build generated (cached and shared ones cost nothing)."""
+        return sum(r.credits_estimated for r in self.results if r.state == "done")
 
     @property
     def charged(self) -> int:

@@ -47,9 +47,24 @@ PROMPT_LIMIT_UTF16 = 1000
 DATA_URI_LIMIT = 5 * 1024 * 1024  # of the whole data URI, so of the base64 text, not of the file
 
 
-def fits_data_uri(size: int, mime: str = "application/octet-stream") -> bool:
+def fits_data_uri(size: int, mime: str = "application/octet-stream", *, limit: int = DATA_URI_LIMIT) -> bool:
     """Whether a file of `size` bytes, base64-encoded, still fits a data URI (4 characters per 3 bytes)."""
-    return len(f"data:{mime};base64,") + 4 * ((size + 2) // 3) <= DATA_URI_LIMIT
+    return len(f"data:{mime};base64,") + 4 * ((size + 2) // 3) <= limit
+
+
+# The MIME type the API expects for a local input, by extension (the data URI's and the upload's type).
+MIME_TYPES: dict[str, str] = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/mp4",
+}
 
 
 IMAGE_URL_LIMIT = 16 * 1024 * 1024
@@ -154,6 +169,25 @@ CATALOG: tuple[ModelRow, ...] = (
     ModelRow("eleven_voice_dubbing", "voice_dubbing", "dub", frozenset({"audio"}), frozenset({"audio"}),
              Price("seconds_block", 1, block=2)),
 )  # fmt: skip
+
+_RUNWAY_WIRE = {"seed": "seed", "public_figure_threshold": "contentModeration"}
+# What each endpoint's request carries besides "model": vidspec's field name -> the API's, in body order.
+# requests.py writes every body from this table, so a new wire field is one entry here (and, if the API
+# nests it, one shape in requests.py).
+WIRE_NAMES: dict[Endpoint, dict[str, str]] = {
+    "text_to_video": {"prompt": "promptText", "ratio": "ratio", "duration": "duration", "audio": "audio",
+                      **_RUNWAY_WIRE},
+    "image_to_video": {"prompt": "promptText", "image": "promptImage", "ratio": "ratio", "duration": "duration",
+                       "audio": "audio", **_RUNWAY_WIRE},
+    "video_to_video": {"prompt": "promptText", "video": "videoUri", "references": "references", "ratio": "ratio",
+                       **_RUNWAY_WIRE},
+    "character_performance": {"character": "character", "performance": "reference", "ratio": "ratio",
+                              **_RUNWAY_WIRE},
+    "text_to_image": {"prompt": "promptText", "ratio": "ratio", "references": "referenceImages", **_RUNWAY_WIRE},
+    "text_to_speech": {"prompt": "promptText", "voice": "voice"},
+    "sound_effect": {"prompt": "promptText", "duration": "duration", "loop": "loop"},
+    "voice_dubbing": {"narration": "audioUri", "language": "targetLang"},
+}  # fmt: skip
 
 MODEL_NAMES: tuple[str, ...] = tuple(dict.fromkeys(r.model for r in CATALOG))
 _BY_MODEL: dict[str, tuple[ModelRow, ...]] = {

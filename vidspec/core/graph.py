@@ -1,7 +1,7 @@
-"""A valid project -> the assets a build makes, each with its wire request body and its credits.
+"""A valid project -> the assets a build makes: each with its request in vidspec's words, and its credits.
 
-Bodies hold placeholders for inputs: {"$file": "<absolute path>", "kind": ...} for a local file and
-{"$asset": "<asset name>"} for another asset's output. keys.py hashes them; the executor fills them in.
+An asset's inputs are typed: a FileRef (a local file or a URL) or an AssetRef (another asset's output), each
+with its media kind. requests.py turns an asset into a Runway request body; keys.py hashes that body.
 """
 
 from __future__ import annotations
@@ -11,16 +11,54 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vidspec.core import catalog as cat
-from vidspec.core.inputs import MediaKind, input_ref, is_url, media_kind_of, scene_inputs
+from vidspec.core.inputs import MediaKind, input_ref, media_kind_of, scene_inputs
 from vidspec.core.pricing import credits, estimate_speech_seconds
 from vidspec.core.resolve import ResolvedScene, resolve
 from vidspec.core.spec import GeneratedImage, Project, ReferenceImage, Sfx
 from vidspec.core.timing import Timing, narration_parts
 
 AssetKind = Literal["image", "video", "narration", "sfx", "dub"]
-KIND_LABELS: dict[str, str] = {
-    "image": "reference image", "video": "video", "narration": "narration", "sfx": "sound", "dub": "dub",
-}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """An input given in the spec: a local file (absolute path) or a URL (sent as written)."""
+
+    media: MediaKind
+    path: Path | None = None
+    url: str | None = None
+
+    @classmethod
+    def of(cls, raw: str, base: Path, media: MediaKind | None = None) -> FileRef:
+        """`media` None: guess it from the file's extension."""
+        ref = input_ref(raw, base)
+        return cls(media or media_kind_of(ref), ref.path, ref.url)
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    """An input made by the build: another asset's output."""
+
+    name: str
+    media: MediaKind
+
+
+Input = FileRef | AssetRef
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference image, with the tag a prompt may call it by (@tag)."""
+
+    ref: FileRef
+    tag: str | None = None
+
+
+# The request fields of an asset, in the order their inputs are walked.
+REQUEST_FIELDS = (
+    "prompt", "ratio", "duration", "audio", "loop", "seed", "voice", "language", "public_figure_threshold",
+    "image", "video", "references", "character", "performance", "narration",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -30,18 +68,53 @@ class Asset:
     scene_index: int
     kind: AssetKind
     row: cat.ModelRow
-    body: dict[str, Any]
-    deps: tuple[str, ...]
     credits: int
     seconds: float | None  # the output's expected length; None for images
+    # The request, in vidspec's words (requests.py writes the API's). None and () are not sent.
+    prompt: str | None = None  # also a narration's text
+    ratio: str | None = None
+    duration: float | None = None  # as sent: an int for video
+    audio: bool | None = None  # Veo: generate audio
+    loop: bool | None = None
     seed: int | None = None
+    voice: str | None = None
+    language: str | None = None  # a dub's target language
+    public_figure_threshold: str | None = None
+    image: FileRef | AssetRef | None = None  # image-to-video's frame
+    image_position: str = "first"  # where that frame sits
+    video: FileRef | None = None
+    references: tuple[Reference, ...] = ()
+    character: FileRef | None = None
+    performance: FileRef | None = None
+    narration: AssetRef | None = None  # the audio a dub translates
 
     @property
     def media(self) -> MediaKind:
         return {"image": "image", "video": "video"}.get(self.kind, "audio")  # type: ignore[return-value]
 
+    def request_fields(self) -> dict[str, Any]:
+        """The request fields that are set, by vidspec name."""
+        fields = {name: getattr(self, name) for name in REQUEST_FIELDS}
+        return {name: v for name, v in fields.items() if v is not None and v != ()}
+
+    def inputs(self) -> list[tuple[str, Input]]:
+        """Every input of the request, with the field that carries it: the one walker over inputs."""
+        found: list[tuple[str, Input]] = []
+        for name, value in self.request_fields().items():
+            for item in value if isinstance(value, tuple) else (value,):
+                ref = item.ref if isinstance(item, Reference) else item
+                if isinstance(ref, (FileRef, AssetRef)):
+                    found.append((name, ref))
+        return found
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        """The assets this one needs first, by name."""
+        return tuple(dict.fromkeys(r.name for _, r in self.inputs() if isinstance(r, AssetRef)))
+
     def files(self) -> list[Path]:
-        return [Path(p["$file"]) for p in walk_placeholders(self.body) if "$file" in p]
+        """The local files it reads."""
+        return [r.path for _, r in self.inputs() if isinstance(r, FileRef) and r.path is not None]
 
 
 @dataclass(frozen=True)
@@ -62,102 +135,66 @@ class Graph:
         return sum(a.credits for a in self.assets)
 
 
-def walk_placeholders(value: Any) -> list[dict[str, Any]]:
-    if isinstance(value, dict):
-        if "$file" in value or "$asset" in value:
-            return [value]
-        return [p for v in value.values() for p in walk_placeholders(v)]
-    if isinstance(value, list):
-        return [p for v in value for p in walk_placeholders(v)]
-    return []
+def _threshold(rs: ResolvedScene, row: cat.ModelRow) -> str | None:
+    value = rs.get("public_figure_threshold")
+    return value if "public_figure_threshold" in row.options else None
 
 
-def _uri(raw: str, base: Path, kind: MediaKind) -> Any:
-    if is_url(raw):
-        return raw
-    ref = input_ref(raw, base)
-    return {"$file": str(ref.path), "kind": kind}
-
-
-def _moderation(body: dict[str, Any], rs_value: Any, row: cat.ModelRow) -> None:
-    if rs_value is not None and "public_figure_threshold" in row.options:
-        body["contentModeration"] = {"publicFigureThreshold": rs_value}
-
-
-def _ref_images(refs: list[ReferenceImage], base: Path) -> list[dict[str, Any]]:
-    out = []
-    for r in refs:
-        item: dict[str, Any] = {"uri": _uri(r.path, base, "image")}
-        if r.tag is not None:
-            item["tag"] = r.tag
-        out.append(item)
-    return out
+def _references(refs: list[ReferenceImage] | None, base: Path) -> tuple[Reference, ...]:
+    return tuple(Reference(FileRef.of(r.path, base, "image"), r.tag) for r in refs or ())
 
 
 def image_asset(rs: ResolvedScene, img: GeneratedImage, base: Path) -> Asset:
     row = cat.row(img.model, "text_to_image")
     assert row is not None
     ratio = img.ratio or rs.get("ratio")
-    body: dict[str, Any] = {"model": row.model, "promptText": img.prompt, "ratio": ratio}
-    if img.references:
-        body["referenceImages"] = _ref_images(list(img.references), base)
-    if img.seed is not None:
-        body["seed"] = img.seed
-    _moderation(body, rs.get("public_figure_threshold"), row)
     return Asset(
-        f"{rs.id}.image", rs.id, rs.index, "image", row, body, (), credits(row, ratio=ratio), None, img.seed
-    )
+        f"{rs.id}.image", rs.id, rs.index, "image", row, credits(row, ratio=ratio), None,
+        prompt=img.prompt,
+        ratio=ratio,
+        references=_references(img.references, base),
+        seed=img.seed,
+        public_figure_threshold=_threshold(rs, row),
+    )  # fmt: skip
 
 
 def video_asset(rs: ResolvedScene, ctx: Timing, image: Asset | None) -> Asset:
     base = ctx.base
-    inputs = scene_inputs(rs)
-    row = cat.row(rs.get("model"), cat.video_endpoint_for(inputs))
+    row = cat.row(rs.get("model"), cat.video_endpoint_for(scene_inputs(rs)))
     assert row is not None
     seconds = ctx.scene_seconds(rs)
-    body: dict[str, Any] = {"model": row.model}
-    if rs.get("prompt"):
-        body["promptText"] = rs.get("prompt")
-    deps: tuple[str, ...] = ()
-    if row.endpoint == "image_to_video":
-        uri: Any = {"$asset": image.name} if image is not None else _uri(rs.get("image"), base, "image")
-        deps = (image.name,) if image is not None else ()
-        position = rs.get("image_position")
-        body["promptImage"] = uri if position == "first" else [{"uri": uri, "position": position}]
+    frame: FileRef | AssetRef | None = None
+    video: FileRef | None = None
+    character: FileRef | None = None
+    performance: FileRef | None = None
+    references: tuple[Reference, ...] = ()
+    if row.endpoint == "image_to_video" and image is not None:
+        frame = AssetRef(image.name, "image")
+    elif row.endpoint == "image_to_video":
+        frame = FileRef.of(rs.get("image"), base, "image")
     elif row.endpoint == "video_to_video":
-        body["videoUri"] = _uri(rs.get("video"), base, "video")
-        if rs.get("references"):
-            body["references"] = [
-                {"type": "image", "uri": _uri(r.path, base, "image")} for r in rs.get("references")
-            ]
+        video = FileRef.of(rs.get("video"), base, "video")
+        references = _references(rs.get("references"), base)
     elif row.endpoint == "character_performance":
-        character = rs.get("character")
-        ckind = media_kind_of(input_ref(character, base))
-        body["character"] = {"type": ckind, "uri": _uri(character, base, ckind)}
-        body["reference"] = {"type": "video", "uri": _uri(rs.get("performance"), base, "video")}
-    if row.ratios:
-        body["ratio"] = rs.get("ratio")
-    if row.durations is not None:
-        body["duration"] = int(seconds)
-    audio = True
-    if "audio" in row.options:
-        audio = bool(rs.get("audio"))
-        body["audio"] = audio  # Veo's default is unspecified: always send it
-    if rs.get("seed") is not None:
-        body["seed"] = rs.get("seed")
-    _moderation(body, rs.get("public_figure_threshold"), row)
+        character = FileRef.of(rs.get("character"), base)
+        performance = FileRef.of(rs.get("performance"), base, "video")
+    audio = bool(rs.get("audio")) if "audio" in row.options else None  # Veo's default is unspecified: send it
     return Asset(
-        f"{rs.id}.video",
-        rs.id,
-        rs.index,
-        "video",
-        row,
-        body,
-        deps,
-        credits(row, seconds=seconds, audio=audio),
-        seconds,
-        rs.get("seed"),
-    )
+        f"{rs.id}.video", rs.id, rs.index, "video", row,
+        credits(row, seconds=seconds, audio=True if audio is None else audio), seconds,
+        prompt=rs.get("prompt") or None,
+        image=frame,
+        image_position=rs.get("image_position"),
+        video=video,
+        references=references,
+        character=character,
+        performance=performance,
+        ratio=rs.get("ratio") if row.ratios else None,
+        duration=int(seconds) if row.durations is not None else None,
+        audio=audio,
+        seed=rs.get("seed"),
+        public_figure_threshold=_threshold(rs, row),
+    )  # fmt: skip
 
 
 def narration_asset(rs: ResolvedScene) -> Asset | None:
@@ -167,18 +204,12 @@ def narration_asset(rs: ResolvedScene) -> Asset | None:
     text, voice, model = parts
     row = cat.row(model, "text_to_speech")
     assert row is not None
-    body = {"model": row.model, "promptText": text, "voice": {"type": "runway-preset", "presetId": voice}}
     return Asset(
-        f"{rs.id}.narration",
-        rs.id,
-        rs.index,
-        "narration",
-        row,
-        body,
-        (),
-        credits(row, chars=len(text)),
-        estimate_speech_seconds(text),
-    )
+        f"{rs.id}.narration", rs.id, rs.index, "narration", row,
+        credits(row, chars=len(text)), estimate_speech_seconds(text),
+        prompt=text,
+        voice=voice,
+    )  # fmt: skip
 
 
 def sfx_asset(rs: ResolvedScene, ctx: Timing) -> Asset | None:
@@ -192,12 +223,12 @@ def sfx_asset(rs: ResolvedScene, ctx: Timing) -> Asset | None:
     lo, hi = cat.SOUND_DURATION
     # Always send a duration so the price is definite: the scene's length unless one is given.
     seconds = sfx.duration if sfx.duration is not None else min(hi, max(lo, ctx.scene_seconds(rs) - sfx.at))
-    body: dict[str, Any] = {"model": row.model, "promptText": sfx.prompt, "duration": seconds}
-    if sfx.loop:
-        body["loop"] = True
     return Asset(
-        f"{rs.id}.sfx", rs.id, rs.index, "sfx", row, body, (), credits(row, seconds=seconds), seconds
-    )
+        f"{rs.id}.sfx", rs.id, rs.index, "sfx", row, credits(row, seconds=seconds), seconds,
+        prompt=sfx.prompt,
+        duration=seconds,
+        loop=True if sfx.loop else None,
+    )  # fmt: skip
 
 
 def dub_asset(project: Project, narration: Asset) -> Asset | None:
@@ -205,19 +236,13 @@ def dub_asset(project: Project, narration: Asset) -> Asset | None:
         return None
     row = cat.row(project.dub.model, "voice_dubbing")
     assert row is not None
-    body = {"model": row.model, "audioUri": {"$asset": narration.name}, "targetLang": project.dub.language}
     seconds = narration.seconds or 0.0
     return Asset(
-        f"{narration.scene_id}.dub",
-        narration.scene_id,
-        narration.scene_index,
-        "dub",
-        row,
-        body,
-        (narration.name,),
-        credits(row, seconds=seconds),
-        seconds,
-    )
+        f"{narration.scene_id}.dub", narration.scene_id, narration.scene_index, "dub", row,
+        credits(row, seconds=seconds), seconds,
+        narration=AssetRef(narration.name, "audio"),
+        language=project.dub.language,
+    )  # fmt: skip
 
 
 def build_graph(project: Project, base: Path, scenes: list[ResolvedScene] | None = None) -> Graph:

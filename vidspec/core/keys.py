@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from vidspec.core.catalog import API_VERSION
-from vidspec.core.graph import Asset, Graph
+from vidspec.core.graph import Asset, AssetRef, Graph, Input
 from vidspec.core.hashing import canonical_json, file_sha256, sha256_hex
+from vidspec.core.requests import request_body
 
 KEY_VERSION = "vidspec-key-1"  # bump to disown every old cache entry at once
 
@@ -33,22 +34,22 @@ class FileDigests:
         return self._memo[memo_key]
 
 
-def _canonical_body(value: Any, digest: Digest, dep_keys: Mapping[str, str]) -> Any:
-    """The body with inputs replaced by what identifies their content."""
-    if isinstance(value, dict):
-        if "$file" in value:
-            return {"file": digest(Path(value["$file"])), "kind": value.get("kind")}
-        if "$asset" in value:
-            return {"asset": dep_keys[value["$asset"]]}
-        return {k: _canonical_body(v, digest, dep_keys) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_canonical_body(v, digest, dep_keys) for v in value]
-    return value
+def canonical_body(asset: Asset, digest: Digest, dep_keys: Mapping[str, str]) -> dict[str, Any]:
+    """The request body with each input replaced by what identifies its content."""
+
+    def content(ref: Input) -> Any:
+        if isinstance(ref, AssetRef):
+            return {"asset": dep_keys[ref.name]}
+        if ref.path is None:
+            return ref.url  # a URL is its own identity
+        return {"file": digest(ref.path), "kind": ref.media}
+
+    return request_body(asset, content)
 
 
 def key_parts(asset: Asset, digest: Digest, dep_keys: Mapping[str, str]) -> dict[str, str]:
     """A short hash per request field: the lockfile keeps them so a plan can say what changed."""
-    body = _canonical_body(asset.body, digest, dep_keys)
+    body = canonical_body(asset, digest, dep_keys)
     return {name: sha256_hex(canonical_json(v))[:16] for name, v in sorted(body.items())}
 
 
@@ -58,7 +59,7 @@ def asset_key(asset: Asset, digest: Digest, dep_keys: Mapping[str, str], namespa
         "api": API_VERSION,
         "backend": namespace,
         "endpoint": asset.row.endpoint,
-        "body": _canonical_body(asset.body, digest, dep_keys),
+        "body": canonical_body(asset, digest, dep_keys),
     }
     return "sha256:" + sha256_hex(canonical_json(payload))
 

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from vidspec.core.graph import KIND_LABELS, Asset, Graph, walk_placeholders
+from vidspec.core.budget import budget_limit, within_budget
+from vidspec.core.graph import Asset, AssetRef, FileRef, Graph
 from vidspec.core.lock import Lock
-from vidspec.core.pricing import usd
+from vidspec.core.requests import field_of, sent_fields
 
 Action = Literal["cached", "create", "regenerate", "reuse"]
 # A cache lookup: key -> whether the output is there. Injected, so the plan itself does no I/O.
 Lookup = Callable[[str], bool]
+ReasonCode = Literal["cached", "new", "missing", "same_request", "dep_regenerated", "changed"]
+Change = Literal["changed", "bytes_changed", "removed"]
 
-FIELD_WORDS = {
-    "promptText": "prompt", "promptImage": "reference image", "referenceImages": "reference images",
-    "videoUri": "input video", "references": "reference images", "character": "character",
-    "reference": "performance video", "audioUri": "narration audio", "voice": "voice", "targetLang": "language",
-    "contentModeration": "moderation setting",
-}  # fmt: skip
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str  # vidspec's name for the request field ("prompt", "image", ...)
+    change: Change  # bytes_changed: the field holds a local file, so its content changed
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a row does what it does, as data; app/views/plan.py says it in words."""
+
+    code: ReasonCode
+    same_as: str | None = None  # same_request: the asset that makes this request
+    dependency: Asset | None = None  # dep_regenerated: the dependency that is made again
+    changes: tuple[FieldChange, ...] = ()  # changed: what changed, by field (empty: the request as a whole)
 
 
 @dataclass(frozen=True)
@@ -27,7 +39,7 @@ class PlanRow:
     asset: Asset
     key: str
     action: Action
-    reason: tuple[str, Any]  # stable code + argument; the view turns it into a sentence
+    reason: Reason
 
     @property
     def cached(self) -> bool:
@@ -56,58 +68,7 @@ class Plan:
 
     @property
     def within_budget(self) -> bool:
-        return self.budget is None or self.total_credits <= self.budget
-
-    def to_json(self) -> dict[str, Any]:
-        scenes = []
-        for rs in self.graph.scenes:
-            rows = [r for r in self.rows if r.asset.scene_id == rs.id]
-            scenes.append({
-                "id": rs.id,
-                "credits": sum(r.asset.credits for r in rows),
-                "assets": [{
-                    "kind": r.asset.kind,
-                    "label": KIND_LABELS[r.asset.kind],
-                    "name": r.asset.name,
-                    "model": r.asset.row.model,
-                    "endpoint": r.asset.row.endpoint,
-                    "credits": r.asset.credits,
-                    "cached": r.cached,
-                    "action": r.action,
-                    "reason": reason_text(r.reason),
-                    "reason_code": r.reason[0],
-                    "key": r.key,
-                } for r in rows],
-            })  # fmt: skip
-        return {
-            "format_version": "1",
-            "spec": self.spec,
-            "total_credits": self.total_credits,
-            "to_spend_credits": self.to_spend_credits,
-            "usd": usd(self.total_credits),
-            "to_spend_usd": usd(self.to_spend_credits),
-            "budget": self.budget,
-            "budget_left": None if self.budget is None else self.budget - self.total_credits,
-            "within_budget": self.within_budget,
-            "scenes": scenes,
-        }
-
-
-def reason_text(reason: tuple[str, Any]) -> str:
-    code, arg = reason
-    if code == "cached":
-        return "cached"
-    if code == "new":
-        return "new asset"
-    if code == "missing":
-        return "in the lockfile but missing from the cache"
-    if code == "same_request":
-        return f"same request as '{arg}'"
-    if code == "dep_regenerated":
-        return f"depends on regenerated {arg}"
-    if code == "changed":
-        return ", ".join(arg)
-    return str(arg)
+        return within_budget(self.total_credits, self.budget)
 
 
 def _changes(
@@ -116,24 +77,23 @@ def _changes(
     new: Mapping[str, str],
     regenerated: set[str],
     by_name: Mapping[str, Asset],
-) -> tuple[str, Any]:
-    changed = sorted(set(old) ^ set(new) | {f for f in new if f in old and old[f] != new[f]})
-    words: list[str] = []
-    for name in changed:
-        value = asset.body.get(name)
-        deps = [p["$asset"] for p in walk_placeholders(value) if "$asset" in p]
-        regen = [d for d in deps if d in regenerated]
+) -> Reason:
+    """Compare the request's parts (short hashes by wire field, as the lockfile keeps them) field by field."""
+    sent = sent_fields(asset)
+    found: list[FieldChange] = []
+    for wire in sorted(set(old) ^ set(new) | {f for f in new if f in old and old[f] != new[f]}):
+        name = sent.get(wire) or field_of(wire)
+        refs = [ref for f, ref in asset.inputs() if f == name] if wire in sent else []
+        regen = [r.name for r in refs if isinstance(r, AssetRef) and r.name in regenerated]
         if regen:
-            dep = by_name[regen[0]]
-            return ("dep_regenerated", f"{KIND_LABELS[dep.kind]} '{dep.scene_id}'")
-        label = FIELD_WORDS.get(name, name)
-        if any("$file" in p for p in walk_placeholders(value)):
-            words.append(f"{label} bytes changed")
-        elif name not in asset.body:
-            words.append(f"{label} removed")
+            return Reason("dep_regenerated", dependency=by_name[regen[0]])
+        if any(isinstance(r, FileRef) and r.path is not None for r in refs):
+            found.append(FieldChange(name, "bytes_changed"))
+        elif wire not in sent:
+            found.append(FieldChange(name, "removed"))
         else:
-            words.append(f"{label} changed")
-    return ("changed", words or ["request changed"])
+            found.append(FieldChange(name, "changed"))
+    return Reason("changed", changes=tuple(found))
 
 
 def make_plan(
@@ -152,19 +112,19 @@ def make_plan(
     for asset in graph.assets:
         key = keys[asset.name]
         if lookup(key):
-            rows.append(PlanRow(asset, key, "cached", ("cached", None)))
+            rows.append(PlanRow(asset, key, "cached", Reason("cached")))
             continue
         if key in first_by_key:
-            rows.append(PlanRow(asset, key, "reuse", ("same_request", first_by_key[key])))
+            rows.append(PlanRow(asset, key, "reuse", Reason("same_request", same_as=first_by_key[key])))
             continue
         first_by_key[key] = asset.name
         regenerated.add(asset.name)
         entry = lock.assets.get(asset.name) if lock else None
         if entry is None:
-            rows.append(PlanRow(asset, key, "create", ("new", None)))
+            rows.append(PlanRow(asset, key, "create", Reason("new")))
         elif entry.key == key:
-            rows.append(PlanRow(asset, key, "regenerate", ("missing", None)))
+            rows.append(PlanRow(asset, key, "regenerate", Reason("missing")))
         else:
             why = _changes(asset, entry.parts, parts.get(asset.name, {}), regenerated, by_name)
             rows.append(PlanRow(asset, key, "regenerate", why))
-    return Plan(spec, graph, tuple(rows), budget if budget is not None else graph.project.budget)
+    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget))

@@ -17,9 +17,9 @@ import yaml
 from vidspec.core.diagnostics import Diagnostic, Diagnostics, PathT, error
 
 try:
-    _Base: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Base = yaml.SafeLoader
+    from yaml import CSafeLoader as _Base
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _Base  # type: ignore[assignment]
 
 Pos = tuple[int, int]
 MAX_NODES = 500_000  # an alias bomb expands exponentially; a real spec of 1,000 scenes has ~15,000 nodes

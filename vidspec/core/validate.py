@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from vidspec.core import rules
+from vidspec.core.budget import budget_limit, over_budget
 from vidspec.core.diagnostics import Diagnostic, Diagnostics, PathT, error, format_path
 from vidspec.core.graph import Graph, build_graph
 from vidspec.core.resolve import resolve
@@ -264,14 +265,15 @@ def validate_source(src: Source, diags: Diagnostics, *, budget: float | None = N
     if partial:
         return Validated(src, diags)
     graph = build_graph(project, base, scenes) if not diags.has_errors() else None
-    limit = budget if budget is not None else project.budget
-    if graph is not None and limit is not None and graph.total_credits > limit:
+    limit = budget_limit(budget, project.budget)
+    over = over_budget(graph.total_credits, limit) if graph is not None else None
+    if over is not None:
         path: PathT = ("budget",) if budget is None else ()
         diags.add(
             src.locate(
                 error(
                     "VS601",
-                    f"a full build costs {graph.total_credits} credits, over the budget of {limit:g}",
+                    over,
                     path,
                     "raise `budget`, or cut scenes; `vidspec plan` shows the cost per asset",
                 )

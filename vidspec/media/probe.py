@@ -1,12 +1,34 @@
-"""Media facts from the bundled ffmpeg (imageio-ffmpeg ships no ffprobe)."""
+"""Media facts from the bundled ffmpeg (imageio-ffmpeg ships no ffprobe), and the one way to run it for them."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
+import wave
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from vidspec.errors import ProbeError as ProbeError  # defined in errors.py
+from vidspec.errors import StitchError
+
+__all__ = [
+    "ClipFacts",
+    "MediaInfo",
+    "ProbeError",
+    "audio_length",
+    "clip_facts",
+    "ffmpeg_command",
+    "ffmpeg_exe",
+    "last_time",
+    "mean_volume_db",
+    "measured_duration",
+    "parse_ffmpeg_info",
+    "probe",
+    "run_ffmpeg",
+    "wav_length",
+]
 
 
 @lru_cache(maxsize=1)
@@ -14,6 +36,16 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def ffmpeg_command(*args: str) -> list[str]:
+    """The bundled ffmpeg with ``args``: no banner, never reading stdin."""
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
+
+
+def run_ffmpeg(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ffmpeg to completion, stdout and stderr captured as text (stderr carries what it reports)."""
+    return subprocess.run(ffmpeg_command(*args), capture_output=True, text=True, errors="replace")
 
 
 @dataclass(frozen=True)
@@ -37,11 +69,9 @@ class MediaInfo:
         return self.audio_codec is not None
 
 
-class ProbeError(Exception):
-    """The file is not a media file ffmpeg can read."""
-
-
-_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_CLOCK = r"(\d+):(\d+):(\d+(?:\.\d+)?)"  # ffmpeg's HH:MM:SS.ss
+_DURATION = re.compile(r"Duration: " + _CLOCK)
+_TIME = re.compile(r"time=" + _CLOCK)
 _VIDEO = re.compile(r"Stream #\S+.*?: Video: (\w+)(.*)")
 _AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)[^,]*, (\d+) Hz")
 _SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
@@ -50,12 +80,19 @@ _PIXFMT = re.compile(r"\b(yuv\w+|rgb\w*|rgba|gray\w*|pal8|bgr\w+|nv12)\b")
 _IMAGE_CODECS = {"png", "mjpeg", "webp", "bmp", "gif", "tiff"}
 
 
+def _seconds(clock: re.Match[str]) -> float:
+    return int(clock[1]) * 3600 + int(clock[2]) * 60 + float(clock[3])
+
+
+def last_time(stderr: str) -> float | None:
+    """The last ``time=`` ffmpeg reported: after a full decode, the exact length of what it read."""
+    times = list(_TIME.finditer(stderr))
+    return _seconds(times[-1]) if times else None
+
+
 def parse_ffmpeg_info(stderr: str) -> MediaInfo:
-    duration = 0.0
     m = _DURATION.search(stderr)
-    if m:
-        h, mi, s = m.groups()
-        duration = int(h) * 3600 + int(mi) * 60 + float(s)
+    duration = _seconds(m) if m else 0.0
     width = height = None
     fps = None
     vcodec = pix = None
@@ -83,12 +120,7 @@ def parse_ffmpeg_info(stderr: str) -> MediaInfo:
 
 def probe(path: str | Path) -> MediaInfo:
     """Read container facts with `ffmpeg -i` (no decode)."""
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-    )
+    proc = run_ffmpeg("-i", str(path))
     try:
         return parse_ffmpeg_info(proc.stderr)
     except ProbeError as exc:
@@ -97,27 +129,112 @@ def probe(path: str | Path) -> MediaInfo:
 
 def measured_duration(path: str | Path) -> float:
     """Decode the whole file and return the exact duration (slower than probe)."""
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-        errors="replace",
-    )
-    times = re.findall(r"time=(\d+):(\d+):(\d+(?:\.\d+)?)", proc.stderr)
-    if not times:
-        return probe(path).duration
-    h, m, s = times[-1]
-    return int(h) * 3600 + int(m) * 60 + float(s)
+    length = last_time(run_ffmpeg("-i", str(path), "-f", "null", "-").stderr)
+    return length if length is not None else probe(path).duration
 
 
 def mean_volume_db(path: str | Path, start: float = 0.0, duration: float | None = None) -> float:
     """Mean loudness of the audio (dBFS) over a window; -91 or lower means silence."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-ss", f"{start:.3f}"]
+    args = ["-ss", f"{start:.3f}"]
     if duration is not None:
-        cmd += ["-t", f"{duration:.3f}"]
-    cmd += ["-i", str(path), "-vn", "-af", "volumedetect", "-f", "null", "-"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        args += ["-t", f"{duration:.3f}"]
+    args += ["-i", str(path), "-vn", "-af", "volumedetect", "-f", "null", "-"]
+    proc = run_ffmpeg(*args)
     m = re.search(r"mean_volume: (-?[\d.]+|-inf) dB", proc.stderr)
     if not m or m.group(1) == "-inf":
         return -200.0
     return float(m.group(1))
+
+
+def wav_length(wav: Path | bytes) -> float | None:
+    """A PCM WAV's exact length from its header (a file, or its bytes), without ffmpeg; None when unsure."""
+    try:
+        size = len(wav) if isinstance(wav, bytes) else wav.stat().st_size
+        with wave.open(io.BytesIO(wav) if isinstance(wav, bytes) else str(wav), "rb") as w:
+            frames, rate, block = w.getnframes(), w.getframerate(), w.getsampwidth() * w.getnchannels()
+    except (wave.Error, EOFError, OSError, ValueError):
+        return None
+    # A streamed WAV can carry a placeholder data size: trust the header only if the file agrees.
+    if rate <= 0 or frames <= 0 or frames * block > size:
+        return None
+    return frames / rate
+
+
+# ---------------------------------------------------------------- what the stitcher measures
+
+
+@dataclass(frozen=True)
+class ClipFacts:
+    """What the stitcher needs to know about one clip, from one `ffmpeg -c copy -f framecrc` pass (no decode)."""
+
+    duration: float  # the video stream's presentation length: max(pts + duration) - min(pts)
+    width: int
+    height: int
+    fps: float | None
+    codec: str | None
+    pix_fmt: str | None
+    timebase: str | None
+    extradata: str | None  # size + CRC of the codec headers (SPS/PPS): equal means stream-copy joinable
+    sar_square: bool
+    has_audio: bool
+
+
+_TB = re.compile(r"^#tb 0: (\d+)/(\d+)$", re.M)
+_EXTRADATA = re.compile(r"^#extradata 0:\s*(.+)$", re.M)
+_SAR = re.compile(r"^#sar 0: (\d+)/(\d+)$", re.M)
+_PACKET = re.compile(r"^0,\s*(-?\d+),\s*(-?\d+),\s*(\d+),", re.M)
+
+
+def _scan(path: Path, stream: str, fmt_args: list[str]) -> tuple[MediaInfo, subprocess.CompletedProcess[str]]:
+    if not path.is_file():
+        raise StitchError(f"input file not found: {path}")
+    proc = run_ffmpeg("-i", str(path), "-map", stream, *fmt_args)
+    try:
+        info = parse_ffmpeg_info(proc.stderr)
+    except ProbeError:
+        raise StitchError(f"{path}: not a media file ffmpeg can read") from None
+    kind = "video" if stream.startswith("0:v") else "audio"
+    if (
+        proc.returncode != 0
+        or (kind == "video" and not info.has_video)
+        or (kind == "audio" and not info.has_audio)
+    ):
+        raise StitchError(f"{path}: no {kind} stream")
+    return info, proc
+
+
+def clip_facts(path: Path) -> ClipFacts:
+    # Packet timestamps, not `time=`: with B-frames the last packet in decode order is not the last shown.
+    info, proc = _scan(path, "0:v:0", ["-c", "copy", "-f", "framecrc", "-"])
+    tb = _TB.search(proc.stdout)
+    packets = _PACKET.findall(proc.stdout)
+    if info.is_image or not tb or not packets:
+        raise StitchError(f"{path}: a still image or empty clip is not a scene video")
+    num, den = int(tb.group(1)), int(tb.group(2))
+    first = min(int(p[1]) for p in packets)
+    last = max(int(p[1]) + int(p[2]) for p in packets)
+    extra = _EXTRADATA.search(proc.stdout)
+    sar = _SAR.search(proc.stdout)
+    return ClipFacts(
+        duration=(last - first) * num / den,
+        width=info.width or 0,
+        height=info.height or 0,
+        fps=info.fps,
+        codec=info.video_codec,
+        pix_fmt=info.pix_fmt,
+        timebase=f"{num}/{den}",
+        extradata=" ".join(extra.group(1).split()) if extra else None,
+        sar_square=sar is None or sar.group(1) == sar.group(2) or sar.group(1) == "0",
+        has_audio=info.has_audio,
+    )
+
+
+def audio_length(path: Path) -> float:
+    """Exact length: from a PCM WAV header, else decoded by ffmpeg (MP3/AAC headers only estimate)."""
+    if path.suffix.lower() == ".wav" and path.is_file():
+        quick = wav_length(path)
+        if quick is not None:
+            return quick
+    info, proc = _scan(path, "0:a:0", ["-f", "null", "-"])
+    length = last_time(proc.stderr)
+    return length if length is not None else info.duration

@@ -1,14 +1,20 @@
-"""What the stitcher needs to cut a film: plain data, the same for every backend."""
+"""The film's timeline: what the stitcher needs to cut it (plain data, the same for every backend), and
+`build_timeline`, which makes it from the graph and the cached outputs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Transition = Literal["cut", "crossfade", "fade"]
-Fit = Literal["cover", "contain", "stretch"]
-FitAudio = Literal["extend", "trim", "error"]
+from vidspec.core.catalog import ratio_size
+from vidspec.core.graph import Graph
+from vidspec.core.keys import FileDigests
+from vidspec.core.spec import Fit, FitAudio, Sfx, Transition
+from vidspec.core.timing import narration_parts
+
 Captions = Literal["sidecar", "burn"]
 Engine = Literal["ffmpeg", "moviepy"]
 
@@ -60,3 +66,77 @@ class Timeline:
     preset: str = "medium"
     crf: int = 20
     engine: Engine = "ffmpeg"
+
+
+def output_ratio(graph: Graph) -> str:
+    project = graph.project
+    if project.output.ratio:
+        return project.output.ratio
+    for asset in graph.assets:
+        if asset.kind == "video" and asset.ratio:
+            return asset.ratio
+    return "1280:720"
+
+
+def build_timeline(
+    graph: Graph,
+    paths: Mapping[str, Path],
+    keys: Mapping[str, str],
+    output: Path,
+    *,
+    preset: str | None = None,
+) -> Timeline:
+    """`paths` maps asset names to their cached files."""
+    project = graph.project
+    w, h = ratio_size(output_ratio(graph))
+    cuts = []
+    by_name = graph.by_name()
+    for rs in graph.scenes:
+        names = {a.kind: a.name for a in graph.for_scene(rs.id)}
+        voice = names.get("dub") or names.get("narration")
+        parts = narration_parts(rs)
+        sfx_value = rs.get("sfx")
+        cues: tuple[SfxCue, ...] = ()
+        if "sfx" in names:
+            sfx = sfx_value if isinstance(sfx_value, Sfx) else Sfx(prompt=str(sfx_value))
+            cues = (SfxCue(paths[names["sfx"]], sfx.at, sfx.volume),)
+        video = names["video"]
+        cuts.append(SceneCut(
+            scene_id=rs.id,
+            video=paths[video],
+            duration=float(by_name[video].seconds or 0),
+            transition=rs.get("transition"),
+            transition_duration=float(rs.get("transition_duration")),
+            fit=rs.get("fit"),
+            narration=paths[voice] if voice else None,
+            narration_text=parts[0] if parts else None,
+            narration_offset=float(rs.get("narration_offset") or 0.0),
+            fit_audio=rs.get("fit_audio"),
+            sfx=cues,
+            keep_audio=bool(rs.get("keep_audio")),
+            keys={kind: keys[name] for kind, name in names.items()},
+        ))  # fmt: skip
+    music = None
+    if project.music is not None:
+        mpath = (graph.base / project.music.path).resolve()
+        duck = project.music.duck
+        gain = None if duck is False else 0.35 if duck is True else float(duck)
+        music = Music(
+            mpath,
+            project.music.volume,
+            project.music.fade_in,
+            project.music.fade_out,
+            gain,
+            FileDigests()(mpath),
+        )
+    return Timeline(
+        tuple(cuts),
+        output,
+        w,
+        h,
+        project.output.fps,
+        music,
+        project.output.captions,
+        preset or project.output.preset,
+        engine=project.output.engine,
+    )

@@ -40,16 +40,6 @@ def tone_wav(seconds: float, freq: float = 330.0) -> bytes:
     return buf.getvalue()
 
 
-def wav_duration(data: bytes) -> float | None:
-    """Duration of a WAV file held in memory, or None if it is not a readable WAV."""
-    try:
-        with wave.open(io.BytesIO(data), "rb") as w:
-            rate = w.getframerate()
-            return w.getnframes() / rate if rate else None
-    except (wave.Error, EOFError, ValueError):
-        return None
-
-
 def media_duration(data: bytes, suffix: str = ".bin") -> tuple[float, int | None, int | None] | None:
     """(duration, width, height) of a media file held in memory, via ffmpeg; None if unreadable."""
     with tempfile.NamedTemporaryFile(suffix=suffix) as f:

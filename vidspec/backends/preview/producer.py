@@ -15,8 +15,7 @@ from pathlib import Path
 from vidspec.backends.executor import Emit, Produced
 from vidspec.backends.preview import standins
 from vidspec.core.catalog import ratio_size
-from vidspec.core.graph import Asset
-from vidspec.core.inputs import input_ref
+from vidspec.core.graph import Asset, AssetRef
 from vidspec.store.cache import LocalStore
 
 DUB_VOICES = {
@@ -47,12 +46,11 @@ class PreviewProducer:
     backend = "preview"
 
     def __init__(
-        self, store: LocalStore, *, out_ratio: str, fps: int, base: Path, narration_texts: Mapping[str, str]
+        self, store: LocalStore, *, out_ratio: str, fps: int, narration_texts: Mapping[str, str]
     ) -> None:
         self.store = store
         self.out_ratio = out_ratio
         self.fps = fps
-        self.base = base
         self.narration_texts = narration_texts  # dub asset name -> the narration's text
         self.notices: list[str] = []
 
@@ -79,17 +77,14 @@ class PreviewProducer:
 
     def _render(self, asset: Asset, key: str, deps: Mapping[str, Path]) -> Produced:
         seed = key_seed(key)
-        body = asset.body
         note = None
         if asset.kind == "image":
-            w, h = ratio_size(body["ratio"])
-            refs = [
-                Path(r["uri"]["$file"]) for r in body.get("referenceImages", []) if isinstance(r["uri"], dict)
-            ]
+            w, h = ratio_size(asset.ratio or self.out_ratio)
+            refs = [r.ref.path for r in asset.references if r.ref.path is not None]
             out = self._tmp(key, ".png")
-            standins.render_image(out, width=w, height=h, prompt=body["promptText"], seed=seed, refs=refs)
+            standins.render_image(out, width=w, height=h, prompt=asset.prompt or "", seed=seed, refs=refs)
         elif asset.kind == "video":
-            w, h = ratio_size(body.get("ratio") or self.out_ratio)
+            w, h = ratio_size(asset.ratio or self.out_ratio)
             out = self._tmp(key, ".mp4")
             standins.render_video(
                 out,
@@ -98,46 +93,38 @@ class PreviewProducer:
                 fps=self.fps,
                 duration=float(asset.seconds or 5),
                 title=asset.scene_id,
-                prompt=body.get("promptText", ""),
+                prompt=asset.prompt or "",
                 footer=[
                     f"{asset.row.model} {asset.row.endpoint.replace('_', '-')}",
                     f"{asset.seconds:g} s",
                     f"{asset.credits} credits on Runway",
                 ],
                 seed=seed,
-                image=self._image(body, deps),
-                audio=bool(body.get("audio", False)),
+                image=_still(asset, deps),
+                audio=bool(asset.audio),
             )
         elif asset.kind == "narration":
             out = self._tmp(key, ".wav")
-            _, note = standins.render_speech(out, body["promptText"], voice="en-us")
+            _, note = standins.render_speech(out, asset.prompt or "", voice="en-us")
         elif asset.kind == "dub":
             out = self._tmp(key, ".wav")
             text = self.narration_texts.get(asset.name, "")
-            _, note = standins.render_speech(out, text, voice=DUB_VOICES.get(body["targetLang"], "en-us"))
+            _, note = standins.render_speech(out, text, voice=DUB_VOICES.get(asset.language or "", "en-us"))
         else:
             out = self._tmp(key, ".wav")
-            standins.render_noise(out, float(body.get("duration", 3.0)), seed=seed)
+            seconds = asset.duration if asset.duration is not None else 3.0
+            standins.render_noise(out, float(seconds), seed=seed)
         if note and note not in self.notices:
             self.notices.append(note)
         return Produced(out, None, 0, note)
 
-    def _image(self, body: dict[str, object], deps: Mapping[str, Path]) -> Path | None:
-        prompt_image = body.get("promptImage")
-        if isinstance(prompt_image, list):
-            prompt_image = prompt_image[0]["uri"]
-        if isinstance(prompt_image, dict):
-            if "$asset" in prompt_image:
-                return deps.get(str(prompt_image["$asset"]))
-            if "$file" in prompt_image:
-                return Path(str(prompt_image["$file"]))
-        if isinstance(prompt_image, str) and not prompt_image.startswith(("http", "data:")):
-            return input_ref(prompt_image, self.base).path
-        character = body.get("character")
-        if (
-            isinstance(character, dict)
-            and isinstance(character.get("uri"), dict)
-            and character.get("type") == "image"
-        ):
-            return Path(str(character["uri"]["$file"]))
-        return None
+
+def _still(asset: Asset, deps: Mapping[str, Path]) -> Path | None:
+    """The picture a stand-in video shows: its image input (a made one or a local file), or a character image."""
+    if isinstance(asset.image, AssetRef):
+        return deps.get(asset.image.name)
+    if asset.image is not None:
+        return asset.image.path  # None for a URL: nothing to show offline
+    if asset.character is not None and asset.character.media == "image":
+        return asset.character.path
+    return None

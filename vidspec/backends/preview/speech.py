@@ -21,20 +21,15 @@ from pathlib import Path
 import numpy as np
 
 import vidspec
+from vidspec.errors import SpeechUnavailable as SpeechUnavailable  # defined in errors.py
+from vidspec.errors import UnknownVoice as UnknownVoice
+from vidspec.media.probe import wav_length
 
 _DEFAULT_VOICE = "en-us"
 # Exit codes of the child process, mapped to exceptions in the parent.
 _EXIT_UNAVAILABLE = 2
 _EXIT_UNKNOWN_VOICE = 3
 _EXIT_NO_AUDIO = 4
-
-
-class SpeechUnavailable(Exception):
-    """Offline synthesis cannot run here; callers fall back to a tone and show a notice."""
-
-
-class UnknownVoice(SpeechUnavailable):
-    """espeak-ng has no voice of that name (callers may retry with the default voice)."""
 
 
 def _paths() -> tuple[Path, Path]:
@@ -77,11 +72,6 @@ def write_wav(out: Path, samples: np.ndarray, rate: int) -> None:
         w.writeframes(samples.astype("<i2").tobytes())
 
 
-def wav_duration(path: Path) -> float:
-    with wave.open(str(path), "rb") as w:
-        return w.getnframes() / float(w.getframerate())
-
-
 def synthesize(text: str, out_wav: Path, *, voice: str = _DEFAULT_VOICE, rate_wpm: int = 165) -> float:
     """Speak ``text`` into ``out_wav`` (16-bit mono) and return its duration in seconds.
 
@@ -110,7 +100,10 @@ def synthesize(text: str, out_wav: Path, *, voice: str = _DEFAULT_VOICE, rate_wp
         raise UnknownVoice(f"espeak-ng has no voice {voice!r}")
     if proc.returncode != 0 or not out_wav.is_file():
         raise SpeechUnavailable(f"espeak-ng failed: {reason}")
-    return wav_duration(out_wav)
+    length = wav_length(out_wav)
+    if length is None:
+        raise SpeechUnavailable("espeak-ng wrote no readable WAV")
+    return length
 
 
 def _child_env() -> dict[str, str]:

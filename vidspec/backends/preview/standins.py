@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 from vidspec.backends.preview import speech
 from vidspec.backends.preview.speech import atomic_path, write_wav
 from vidspec.core.pricing import estimate_speech_seconds
+from vidspec.errors import StandinError
 from vidspec.media.drawing import cards
 from vidspec.media.probe import ffmpeg_exe
 
@@ -29,10 +30,6 @@ from vidspec.media.probe import ffmpeg_exe
 CARD_ZOOM = 0.08
 KEN_BURNS_ZOOM = 0.14
 AUDIO_RATE = 48000
-
-
-class StandinError(RuntimeError):
-    """ffmpeg failed to render a stand-in."""
 
 
 def _even(n: int) -> int:

@@ -34,9 +34,11 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from vidspec import __version__
+from vidspec.backends.runway.config import DEFAULT_BASE_URL, KEY_ENV, RunwayConfig, Secret
+from vidspec.backends.runway.tasks import TERMINAL
 from vidspec.core.catalog import API_VERSION as CATALOG_API_VERSION
 from vidspec.core.catalog import DATA_URI_LIMIT as CATALOG_DATA_URI_LIMIT
-from vidspec.core.catalog import Endpoint
+from vidspec.core.catalog import MIME_TYPES, Endpoint, fits_data_uri
 from vidspec.errors import (
     AmbiguousCreate,
     AuthError,
@@ -66,7 +68,6 @@ __all__ = [
 ]
 
 API_VERSION = CATALOG_API_VERSION  # one source: the cache key includes it too
-DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 # A base64 data URI may be at most 5 MB long; larger files go through an ephemeral upload. Read at call time,
 # so tests can lower it with monkeypatch instead of writing 5 MB files.
 DATA_URI_LIMIT = CATALOG_DATA_URI_LIMIT
@@ -84,19 +85,6 @@ EXPIRED_STATUSES = frozenset({403, 404, 410})
 
 # Failures that happen before any byte of the request left: safe to resend anything, a create included.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
-
-_MIME_TYPES: dict[str, str] = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".aac": "audio/mp4",
-}
 
 T = TypeVar("T")
 SleepFn = Callable[[float], Awaitable[None]]
@@ -209,9 +197,6 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
-
-
 @dataclass(frozen=True)
 class Task:
     """A task as GET /v1/tasks/{id} returns it, read leniently: unknown fields are ignored, missing ones None.
@@ -233,7 +218,7 @@ class Task:
 
     @property
     def is_over(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return self.status in TERMINAL
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], task_id: str = "") -> Task:
@@ -284,26 +269,9 @@ class Organization:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-class _Secret:
-    """Holds the API key; its repr and str never show it, so a stray f-string or vars() dump is harmless."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<secret>"
-
-    __str__ = __repr__
-
-
 def mime_type(path: Path) -> str | None:
     """The MIME type the API expects for a local input, from the extension; None when unsupported."""
-    return _MIME_TYPES.get(path.suffix.lower())
+    return MIME_TYPES.get(path.suffix.lower())
 
 
 def _short_url(url: str) -> str:
@@ -338,14 +306,14 @@ def _api_message(response: httpx.Response) -> str:
 class RunwayClient:
     """An async context manager over ``httpx.AsyncClient``::
 
-    async with RunwayClient.from_env() as rw:
+    async with RunwayClient.from_config(RunwayConfig.from_env()) as rw:
         task_id = await rw.create("text_to_video", body)
         task = await rw.get_task(task_id)
     """
 
     def __init__(
         self,
-        api_key: str,
+        api_key: str | Secret,
         base_url: str | None = None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -354,15 +322,37 @@ class RunwayClient:
         sleep: SleepFn | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
     ) -> None:
-        if not api_key:
-            raise ConfigError("RUNWAYML_API_SECRET is not set")
-        self._key = _Secret(api_key)
+        self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
+        if not self._key.reveal():
+            raise ConfigError(f"{KEY_ENV} is not set")
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.retry = retry
         self._sleep: SleepFn = sleep or asyncio.sleep
         self._on_retry = on_retry
         # No default headers: the key is attached per API request so it never reaches upload or output hosts.
         self._http = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout))
+
+    @classmethod
+    def from_config(
+        cls,
+        config: RunwayConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 30.0,
+        sleep: SleepFn | None = None,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+    ) -> RunwayClient:
+        """Raises ConfigError when the key is not set or cannot go in a header (without echoing it)."""
+        return cls(
+            config.require_key(),
+            config.base_url,
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            sleep=sleep,
+            on_retry=on_retry,
+        )
 
     @classmethod
     def from_env(
@@ -374,18 +364,13 @@ class RunwayClient:
         sleep: SleepFn | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
     ) -> RunwayClient:
-        key = os.environ.get("RUNWAYML_API_SECRET", "").strip()
-        if not key:
-            raise ConfigError("RUNWAYML_API_SECRET is not set")
-        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-            # Never echo it: say what is wrong with it, not what it is.
-            raise ConfigError(
-                "RUNWAYML_API_SECRET holds characters that cannot go in an HTTP header "
-                "(spaces, line breaks or non-ASCII); check how it was set"
-            )
-        base_url = os.environ.get("RUNWAYML_BASE_URL", "").strip() or DEFAULT_BASE_URL
-        return cls(
-            key, base_url, transport=transport, retry=retry, timeout=timeout, sleep=sleep, on_retry=on_retry
+        return cls.from_config(
+            RunwayConfig.from_env(),
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            sleep=sleep,
+            on_retry=on_retry,
         )
 
     def __repr__(self) -> str:
@@ -465,13 +450,13 @@ class RunwayClient:
         """A local file as an input string: a data URI up to DATA_URI_LIMIT bytes, an upload URI above it."""
         mime = mime_type(path)
         if mime is None or not mime.startswith(f"{kind}/"):
-            known = ", ".join(sorted(e for e, m in _MIME_TYPES.items() if m.startswith(f"{kind}/")))
+            known = ", ".join(sorted(e for e, m in MIME_TYPES.items() if m.startswith(f"{kind}/")))
             raise VidspecError(f"{path}: not a supported {kind} file (use one of {known})")
         try:
             size = path.stat().st_size
         except OSError as exc:
             raise VidspecError(f"{path}: cannot read the file ({exc.strerror})") from None
-        if len(f"data:{mime};base64,") + 4 * ((size + 2) // 3) > DATA_URI_LIMIT:
+        if not fits_data_uri(size, mime, limit=DATA_URI_LIMIT):
             return await self.upload(path)
         return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 

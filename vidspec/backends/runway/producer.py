@@ -19,7 +19,10 @@ from urllib.parse import urlparse
 from vidspec.backends.executor import AssetFailed, Emit, Produced
 from vidspec.backends.runway.client import Organization, RunwayClient, Task
 from vidspec.backends.runway.tasks import DISPLAY, PollSchedule, retryable_failure
-from vidspec.core.graph import Asset
+from vidspec.core.budget import within_budget
+from vidspec.core.graph import Asset, AssetRef, Input
+from vidspec.core.inputs import MediaKind
+from vidspec.core.requests import request_body
 from vidspec.errors import (
     AmbiguousCreate,
     AuthError,
@@ -60,7 +63,7 @@ class Budget:
         return self.charged + sum(self.in_flight.values()) + self.possibly_billed
 
     def reserve(self, key: str, credits: int) -> bool:
-        if self.limit is not None and self.committed + credits > self.limit:
+        if not within_budget(self.committed + credits, self.limit):
             return False
         self.in_flight[key] = self.in_flight.get(key, 0) + credits
         return True
@@ -219,7 +222,7 @@ class RunwayProducer:
                     f"not submitted: {asset.credits} more credits would cross the budget "
                     f"({self.budget.describe()})"
                 )
-            body = await self._materialize(asset.body, deps, asset)
+            body = await self._request(asset, deps)
             _say(emit, asset, "submitting")
             # Intent first: a kill between sending and journaling the id must not pass unnoticed.
             self.journal.write(_entry(key, asset, None, "submitting"))
@@ -321,21 +324,24 @@ class RunwayProducer:
                     raise AssetFailed(f"download failed: {exc}") from None
         raise AssertionError("unreachable")
 
-    async def _materialize(self, value: Any, deps: Mapping[str, Path], asset: Asset) -> Any:
-        if isinstance(value, dict):
-            if "$file" in value:
-                return await self._uri(Path(value["$file"]), value.get("kind", "image"))
-            if "$asset" in value:
-                dep = deps[value["$asset"]]
-                kind = "image" if value["$asset"].endswith(".image") else "audio"
-                return await self._uri(dep, kind)
-            return {k: await self._materialize(v, deps, asset) for k, v in value.items()}
-        if isinstance(value, list):
-            return [await self._materialize(v, deps, asset) for v in value]
-        return value
+    async def _request(self, asset: Asset, deps: Mapping[str, Path]) -> dict[str, Any]:
+        """The create body, each input uploaded (or inlined) first, as the media kind its ref says."""
+        uris: dict[Input, str] = {}
+        for _, ref in asset.inputs():
+            if ref not in uris:
+                uris[ref] = await self._input_uri(ref, deps)
+        return request_body(asset, uris.__getitem__)
 
-    async def _uri(self, path: Path, kind: str) -> str:
+    async def _input_uri(self, ref: Input, deps: Mapping[str, Path]) -> str:
+        if isinstance(ref, AssetRef):
+            return await self._uri(deps[ref.name], ref.media)
+        if ref.path is None:
+            assert ref.url is not None
+            return ref.url  # a URL goes as written
+        return await self._uri(ref.path, ref.media)
+
+    async def _uri(self, path: Path, kind: MediaKind) -> str:
         memo = (str(path), kind)
         if memo not in self._uris:
-            self._uris[memo] = asyncio.ensure_future(self.client.input_uri(path, kind))  # type: ignore[arg-type]
+            self._uris[memo] = asyncio.ensure_future(self.client.input_uri(path, kind))
         return await self._uris[memo]

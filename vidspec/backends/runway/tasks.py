@@ -5,15 +5,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+# The failure-code rule lives with TaskFailed in errors.py (the base layer, so both can use it).
+from vidspec.errors import retryable_failure as retryable_failure
+
+# A task in one of these states never changes again.
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 DISPLAY = {"PENDING": "queued", "THROTTLED": "queued", "RUNNING": "running"}
-
-
-def retryable_failure(code: str | None) -> bool:
-    """INTERNAL.* and THIRD_PARTY.UNAVAILABLE may work on a second try; SAFETY.* never will."""
-    if not code:
-        return False
-    return code.startswith("INTERNAL") or code.startswith("THIRD_PARTY")
 
 
 @dataclass

@@ -8,10 +8,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-
-class FontNotFound(Exception):
-    """No usable TrueType font: set VIDSPEC_FONT to a .ttf file."""
-
+from vidspec.errors import FontNotFound as FontNotFound  # defined in errors.py
 
 _SYSTEM_FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",

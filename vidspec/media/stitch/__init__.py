@@ -1,0 +1,121 @@
+"""The stitcher: cached clips + narration + sfx + music -> the final cut.
+
+:func:`stitch` checks the manifest, measures the media (:mod:`vidspec.media.probe`), places every scene
+(:mod:`vidspec.media.placement`, the one timing model), then hands the planned cut to the engine
+``Timeline.engine`` names: ``ffmpeg`` (:mod:`.ffmpeg_engine`, ONE ffmpeg process, the default) or
+``moviepy`` (:mod:`.moviepy_engine`, loaded only when chosen). It then publishes the output, the caption
+files and the manifest (:mod:`.manifest`).
+
+Contract (what the output contains):
+
+Picture
+- Every clip is fitted into the Timeline's ``width x height`` by ``fit``: ``cover`` scales to cover and
+  centre-crops, ``contain`` scales to fit and pads with black, ``stretch`` scales to the exact size. Its
+  frame rate is normalised to ``Timeline.fps`` (fps filter), SAR 1, yuv420p.
+- A scene's length L_k is the clip's MEASURED duration (the spec's ``duration`` is ignored). Narration
+  starts at scene start + ``narration_offset``. If offset + measured narration length exceeds L_k by more
+  than half a frame: ``extend`` holds the last frame until the narration ends (L_k grows); ``trim`` cuts
+  the narration at the scene end with a 0.15 s fade-out; ``error`` raises StitchError naming the scene and
+  both lengths.
+- Transition into scene k (k >= 1; scene 0's transition is ignored): ``cut``; ``crossfade`` = xfade over
+  d = transition_duration, scene k starting d before scene k-1 ends (the total shrinks by d); ``fade`` =
+  through black, scene k-1 fading out over its last d/2 and scene k fading in over its first d/2, no
+  overlap. d must be shorter than both neighbours, and a scene's incoming plus outgoing share (d for a
+  crossfade, d/2 for a fade) must fit inside it; StitchError otherwise. d = 0 is a cut.
+- Total = sum(L_k) - sum(crossfade d). Scene boundaries are rounded to the output frame grid on the
+  cumulative timeline, so the total is exact to within half a frame however many scenes there are.
+
+Sound (44.1 kHz stereo AAC, always present)
+- Narration k is delayed (sample-exact) to its start. sfx cues play at scene start + ``at`` with their
+  volume. The clip's own audio plays under its scene when ``keep_audio`` and the clip has an audio
+  stream (fading with the picture on crossfades and fades). Music runs from 0 to the end, looped or
+  trimmed, at ``volume``, with ``fade_in``/``fade_out``, and, when ``duck`` is set, lowered to
+  volume*duck during every narration interval with 0.2 s linear ramps (an exact envelope from the known
+  intervals, not a compressor). Everything is summed (amix normalize=0) and padded/trimmed to exactly the
+  total, so the audio never drifts and is as long as the picture. No source at all: a silent track.
+
+Captions
+- From each scene's ``narration_text``, timed to the MEASURED narration (trimmed with it), split by
+  :func:`vidspec.media.captions.split_cues`. A text without narration audio spans offset -> scene end.
+  ``<output stem>.srt`` and ``.vtt`` are ALWAYS written beside the output (empty but valid with no cues).
+  ``captions="burn"`` also overlays each cue (drawn once by ``vidspec.media.drawing.cards.caption_image``).
+
+Build behaviour
+- ``<output>.manifest.json`` holds a canonical JSON of every input's identity and every setting (the
+  Timeline without paths or scene ids, plus ENGINE_VERSION, the engine and the ffmpeg build). A file is identified by
+  its cache key when ``SceneCut.keys`` has one for its role (``video``; ``dub`` or ``narration``; ``sfx``
+  for a single cue or ``sfx.<i>``) or ``Music.key``, otherwise by its sha256. When the output (with the
+  size and mtime the manifest recorded), both caption files and a matching manifest exist, ``stitch``
+  does nothing and returns ``skipped=True`` (``force=True`` re-encodes anyway).
+- The mp4 is encoded into a hidden temp dir beside the output, then os.replace'd onto it; the old manifest
+  is removed first and the new one written last, so a killed run never leaves a broken file at the output
+  path nor a manifest vouching for the wrong file.
+- Fast path (ffmpeg engine only): when every clip is already h264 yuv420p at the output size and fps with SAR 1, with the same
+  codec headers (SPS/PPS) and timebase, every transition is a cut, no frame is held and captions are not
+  burned, the picture is joined with the concat demuxer and stream-copied; only the audio is encoded.
+- ffmpeg failures raise StitchError carrying the last lines of ffmpeg's stderr.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from vidspec.errors import StitchError
+from vidspec.media.placement import Progress, caption_cues, measure, plan_scenes, total_duration
+from vidspec.media.stitch import ffmpeg_engine
+from vidspec.media.stitch.manifest import (
+    ENGINE_VERSION,
+    StitchResult,
+    digest_of,
+    manifest_inputs,
+    publish,
+    up_to_date,
+    work_dir,
+)
+from vidspec.media.timeline import Timeline
+
+__all__ = ["ENGINE_VERSION", "StitchResult", "stitch"]
+
+
+def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool = False) -> StitchResult:
+    """Assemble ``timeline`` into ``timeline.output`` (see the module docstring for the contract)."""
+    output = Path(timeline.output)
+    if timeline.width % 2 or timeline.height % 2:
+        raise StitchError(f"output size {timeline.width}x{timeline.height} must be even for H.264 yuv420p")
+    if not timeline.scenes:
+        raise StitchError("the timeline has no scenes")
+    inputs = manifest_inputs(timeline)
+    digest = digest_of(inputs)
+    if not force:
+        done = up_to_date(output, digest)
+        if done is not None:
+            return done
+
+    measured = measure(timeline)
+    places = plan_scenes(timeline, [c.duration for c in measured.clips], measured.narrations)
+    total = total_duration(places, timeline.fps)
+    cues = caption_cues(timeline, places)
+    fast = timeline.engine == "ffmpeg" and ffmpeg_engine.fast_path_ok(timeline, places, measured.clips)
+
+    tmp = work_dir(output)
+    try:
+        tmp_mp4 = tmp / f".{output.stem}.tmp.mp4"
+        if timeline.engine == "moviepy":
+            from vidspec.media.stitch import moviepy_engine  # moviepy loads only when this engine is chosen
+
+            moviepy_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress)
+        else:
+            ffmpeg_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress, fast=fast)
+        return publish(
+            tmp_mp4,
+            output,
+            digest=digest,
+            inputs=inputs,
+            places=places,
+            cues=cues,
+            total=total,
+            fast_path=fast,
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -2,8 +2,8 @@
 
 Chosen with ``output.engine: moviepy`` (``Timeline.engine``). ``stitch()`` still measures, plans, writes the
 captions and the manifest; this module only renders the planned picture and sound into one mp4, so both
-engines share one timing model (``ScenePlacement``, ``caption_cues``, ``total_duration``). The contract is
-the one in ``vidspec.media.stitch.ffmpeg_engine``'s docstring; this engine is slower (2.9-6.6x on crossfades, measured).
+engines share one timing model (:mod:`vidspec.media.placement`). The contract is the one in
+:mod:`vidspec.media.stitch`'s docstring; this engine is slower (2.9-6.6x on crossfades, measured).
 
 How the picture is built, frame-exact on the output grid:
 - Each scene is a clip of exactly ``place.length`` seconds: its file decoded by moviepy at the fitted size,
@@ -35,16 +35,16 @@ import numpy as np
 
 from vidspec.errors import StitchError
 from vidspec.media.captions import Cue
-from vidspec.media.probe import ProbeError, probe
-from vidspec.media.stitch.ffmpeg_engine import (
+from vidspec.media.placement import (
     AUDIO_RATE,
     DUCK_RAMP,
     TRIM_FADE,
-    ClipFacts,
     Progress,
     ScenePlacement,
     duck_intervals,
+    total_frames,
 )
+from vidspec.media.probe import ClipFacts, ProbeError, probe
 from vidspec.media.timeline import SceneCut, Timeline
 
 __all__ = ["render"]
@@ -219,10 +219,10 @@ def _picture(
         clip = _clip(src.frame, size, place.length, fps)
         effects: list[Any] = []
         if place.transition == "fade":
-            effects.append(vfx.FadeIn(place.transition_duration / 2))
+            effects.append(vfx.FadeIn(place.share))
         nxt = places[k + 1] if k + 1 < len(places) else None
         if nxt is not None and nxt.transition == "fade":
-            effects.append(vfx.FadeOut(nxt.transition_duration / 2))
+            effects.append(vfx.FadeOut(nxt.share))
         scenes.append(clip.with_effects(effects) if effects else clip)
 
     segments: list[_Segment] = []
@@ -361,11 +361,9 @@ def _sound(
         if scene.keep_audio and facts.has_audio:
             own = load(scene.video).with_duration(min(place.length, facts.duration))
             # fades with the picture, as in the ffmpeg engine: in from the scene start, out before its end
-            fade_in = place.transition_duration / (2 if place.transition == "fade" else 1)
+            fade_in = place.share
             nxt = places[k + 1] if k + 1 < len(places) else None
-            out_d = 0.0
-            if nxt is not None and nxt.transition != "cut":
-                out_d = nxt.transition_duration / (2 if nxt.transition == "fade" else 1)
+            out_d = nxt.share if nxt is not None else 0.0
             if fade_in > 0 or out_d > 0:
                 own = _gain(own, _fades_gain(fade_in, max(0.0, place.length - out_d), out_d))
             parts.append(own.with_start(place.start))
@@ -432,7 +430,7 @@ def render(
     except ImportError:
         raise StitchError("output.engine is moviepy, but moviepy 2.x is not installed") from None
 
-    n_frames = max(p.start_frame + p.frames for p in places)
+    n_frames = total_frames(places)
     # A private dir beside the output: moviepy's temp audio file and ffmpeg's logs go there, never the CWD.
     work = Path(tempfile.mkdtemp(prefix=".moviepy-", dir=out_tmp.parent))
     video_path = work / "video.mp4"

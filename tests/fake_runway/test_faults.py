@@ -1,0 +1,77 @@
+"""Injected faults: HTTP errors, dropped connections, late answers, failed tasks, expired URLs."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.fake_runway.calls import HEADERS, T2V, create, wait
+from vidspec.testing import FakeRunway
+
+
+def test_http_error_faults(fake: FakeRunway, client: httpx.Client) -> None:
+    fault = fake.inject("http_429", path="/v1/text_to_video", times=2, retry_after=1)
+    assert client.get("/v1/organization").status_code == 200  # the path filter
+    for _ in range(2):
+        r = client.post("/v1/text_to_video", json=T2V)
+        assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    assert client.post("/v1/text_to_video", json=T2V).status_code == 200
+    assert fault.fired == 2 and fake.create_count() == 1
+    for kind, status in (("http_500", 500), ("http_503", 503), ("http_401", 401)):
+        fake.inject(kind, path="/v1/tasks")
+        assert client.get("/v1/tasks/whatever").status_code == status
+    assert client.get("/v1/organization").status_code == 200
+
+
+def test_drop_connection_and_timeout_after_create(fake: FakeRunway, client: httpx.Client) -> None:
+    fake.inject("drop_connection", path="/v1/text_to_video")
+    with pytest.raises(httpx.TransportError):
+        client.post("/v1/text_to_video", json=T2V)
+    assert fake.create_count() == 0
+    fake.inject("timeout_after_create", delay=1.0, then="respond")
+    with pytest.raises(httpx.ReadTimeout):
+        client.post("/v1/text_to_video", json=T2V, timeout=0.3)
+    fake.inject("timeout_after_create", path="/v1/text_to_video")
+    with pytest.raises(httpx.TransportError):
+        client.post("/v1/text_to_video", json=T2V)
+    assert fake.create_count() == 2  # both tasks exist and are billed
+    for _, _, tid in fake.creates:
+        assert wait(client, tid)[0]["cost"]["credits"] == 24
+
+
+def test_task_failed_faults(fake: FakeRunway, client: httpx.Client) -> None:
+    fake.inject("task_failed", path="/v1/text_to_video", code="SAFETY.INPUT.TEXT")
+    fake.inject("task_failed", model="gen4_image", code="INTERNAL.BAD_OUTPUT")
+    safety = create(client, "text_to_video", T2V)
+    ok = create(client, "text_to_video", T2V)
+    internal = create(client, "text_to_image", {"model": "gen4_image", "promptText": "x", "ratio": "720:720"})
+    task, _ = wait(client, safety)
+    assert task["status"] == "FAILED" and task["failureCode"] == "SAFETY.INPUT.TEXT" and task["failure"]
+    assert task["cost"]["credits"] == 24 and "output" not in task
+    task, _ = wait(client, internal)
+    assert (task["status"], task["failureCode"], task["cost"]["credits"]) == (
+        "FAILED",
+        "INTERNAL.BAD_OUTPUT",
+        0,
+    )
+    assert wait(client, ok)[0]["status"] == "SUCCEEDED"
+    assert fake.credit_balance() == 100_000 - 48
+
+
+def test_expired_output_task_gone_and_ttl(client: httpx.Client) -> None:
+    with FakeRunway(latency=0.1, url_ttl=0.3) as fake, httpx.Client(base_url=fake.url, headers=HEADERS) as c:
+        tid = create(c, "text_to_video", T2V)
+        url = wait(c, tid)[0]["output"][0]
+        fake.inject("expired_output")
+        r = httpx.get(url)
+        assert r.status_code == 403 and "expired" in r.text
+        assert httpx.get(url).status_code == 200
+        time.sleep(0.35)
+        r = httpx.get(url)
+        assert r.status_code == 403 and "expired" in r.text
+        assert httpx.get(c.get(f"/v1/tasks/{tid}").json()["output"][0]).status_code == 200
+        fake.inject("task_gone", task_id=tid)
+        assert c.get(f"/v1/tasks/{tid}").status_code == 404
+        assert c.get(f"/v1/tasks/{tid}").status_code == 404
