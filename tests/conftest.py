@@ -15,7 +15,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 @pytest.fixture(autouse=True)
 def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's real key or cache dir must never leak into a test.
-    for name in ("RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL", "VIDSPEC_CACHE_DIR"):
+    for name in ("RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL", "VIDSPEC_CACHE_DIR", "VIDSPEC_ALLOW_PATHS"):
         monkeypatch.delenv(name, raising=False)
     os.environ.setdefault("COLUMNS", "160")
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from vidspec.app.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -52,3 +56,23 @@ def video_stream_length(path: object) -> float:
     ).stderr
     h, m, s = out.rsplit("time=", 1)[1].split()[0].split(":")
     return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def example_specs(src: Path = EXAMPLES) -> list[Path]:
+    """The example projects in ``src``: never a lockfile or schema that a user's own run left there."""
+    leftovers = (".lock.json", ".schema.json")
+    return sorted(
+        p
+        for p in src.iterdir()
+        if p.is_file() and p.suffix in (".yaml", ".yml", ".json") and not p.name.endswith(leftovers)
+    )
+
+
+def copy_examples(dest: Path, src: Path = EXAMPLES) -> Path:
+    """The example specs and their assets, copied to ``dest``; never the cache, the outputs or the lockfiles
+    that a user's runs left beside them (the README's Quick start builds into examples/)."""
+    dest.mkdir(parents=True)
+    for spec in example_specs(src):
+        shutil.copy2(spec, dest / spec.name)
+    shutil.copytree(src / "assets", dest / "assets", ignore=shutil.ignore_patterns(".*"))
+    return dest

@@ -11,6 +11,9 @@ reaches the command line; app/cli.py is the one place that turns an exception in
     │   ├── ConsentRequired       exit 1   spending needs an explicit yes (--yes) that was not given
     │   ├── LockedError           exit 1   a --locked build would need to generate something
     │   ├── StitchError           exit 1   the final video could not be assembled
+    │   ├── WriteError            exit 1   a file could not be written (full disk, read-only, no permission):
+    │   │                                  names the path and the cause (os_error_cause); ``advice`` says what
+    │   │                                  next. Also an OSError, for code that handles failed writes as such
     │   └── RunwayError           exit 1   the Runway API or its storage failed; ``status``, ``retryable``,
     │       │                              ``retries_taken``
     │       ├── AuthError                  401: "the API key was refused; set RUNWAYML_API_SECRET ..."
@@ -19,14 +22,15 @@ reaches the command line; app/cli.py is the one place that turns an exception in
     │       ├── ServerError                5xx after the retries ran out (retryable; ``retry_after``)
     │       ├── TransportError             no response: the network failed (``sent``: whether the request left)
     │       ├── AmbiguousCreate            a create was sent and its answer lost: it may have made, and billed,
-    │       │                              a task. Never retried by the client; the executor counts it as
-    │       │                              possibly billed against the budget first, and only then resubmits.
+    │       │                              a task. Never retried by the client; the producer counts it as
+    │       │                              possibly billed, and resubmits only with --resubmit-ambiguous.
     │       ├── TaskNotFound               404 on /v1/tasks/{id}
     │       ├── TaskFailed                 a task ended FAILED (``failure_code``; see retryable_failure)
     │       └── DownloadExpired            an output URL answered 403/404/410: fetch the task again
     └── InternalError             exit 70  raised to a caller inside vidspec that handles it; one reaching the
         │                                  command line is a bug: "vidspec: internal error: <Class>: <message>"
         ├── AssetFailed                    one asset could not be made; the executor records it as failed
+        │   └── OutputExpired              a task's output is gone (URLs keep expiring): regenerate, priced
         ├── ProbeError                     the file is not a media file ffmpeg can read
         ├── StandinError                   ffmpeg failed to render a preview stand-in
         ├── FontNotFound                   no usable TrueType font (VIDSPEC_FONT)
@@ -34,7 +38,8 @@ reaches the command line; app/cli.py is the one place that turns an exception in
             └── UnknownVoice               espeak-ng has no such voice: retried with the default voice
 
 Exits that are not exceptions (cli.py): 0 done, 2 for `plan --detailed-exitcode` when credits would be spent,
-130 interrupted; a usage error exits 1.
+130 interrupted (Ctrl-C; a build's KeyboardInterrupt carries what was in flight and how to resume); a usage
+error exits 1.
 
 Secrets: no class here is ever given the API key, and the client scrubs it out of any text the API echoes back,
 so no message, str() or repr() can contain it.
@@ -42,11 +47,16 @@ so no message, str() or repr() can contain it.
 
 from __future__ import annotations
 
+import errno as _errno
+import os as _os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 __all__ = [
     "AmbiguousCreate",
+    "ApiIssue",
     "AssetFailed",
+    "OutputExpired",
     "AuthError",
     "BadRequest",
     "BudgetExceeded",
@@ -69,6 +79,8 @@ __all__ = [
     "TransportError",
     "UnknownVoice",
     "VidspecError",
+    "WriteError",
+    "os_error_cause",
     "retryable_failure",
 ]
 
@@ -131,6 +143,50 @@ class StitchError(VidspecError):
     exit_code = 1
 
 
+# Causes a write can fail with that are about the place, not the data: a full disk or a file system or
+# directory vidspec may not write to. Named in plain words; any other errno keeps the system's own words.
+_WRITE_CAUSES = {
+    _errno.ENOSPC: "the disk is full",
+    _errno.EDQUOT: "the disk quota is used up",
+    _errno.EROFS: "the file system is read-only",
+    _errno.EACCES: "permission denied (this user may not write there)",
+    _errno.EPERM: "permission denied (this user may not write there)",
+    _errno.ENOTDIR: "a file is in the way where a directory is needed",
+    _errno.EEXIST: "a file is in the way where a directory is needed",
+}
+WRITE_ERRNOS = frozenset(_WRITE_CAUSES)
+
+
+def os_error_cause(error: OSError) -> str:
+    """An OSError's cause in plain words: "the disk is full", "the file system is read-only", ..."""
+    if error.errno in _WRITE_CAUSES:
+        return _WRITE_CAUSES[error.errno]
+    if error.strerror:
+        return error.strerror
+    return _os.strerror(error.errno) if error.errno else (str(error) or type(error).__name__)
+
+
+class WriteError(VidspecError, OSError):
+    """A file or directory could not be written; ``path`` and ``errno`` say which and why.
+
+    Also an OSError (``errno``, ``strerror`` in plain words, ``filename``), so code that handles a failed
+    write as an OSError still does. ``advice`` is set by the caller that knows the situation (nothing spent
+    yet; tasks journaled, so the same command re-attaches) and is appended to the message."""
+
+    exit_code = 1
+
+    def __init__(self, path: object, error: OSError, *, advice: str = "") -> None:
+        self.path = str(path)
+        super().__init__(f"cannot write {self.path}: {os_error_cause(error)}")
+        self.errno = error.errno
+        self.strerror = os_error_cause(error)
+        self.filename = self.path
+        self.advice = advice
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.advice}" if self.advice else self.message
+
+
 class RunwayError(VidspecError):
     """The Runway API (or the storage behind its upload and output URLs) failed.
 
@@ -171,14 +227,26 @@ class AuthError(RunwayError):
         )
 
 
+@dataclass(frozen=True)
+class ApiIssue:
+    """One entry of a 400's ``issues``: the API's code, the wire path (["promptImage", 0, "uri"]), its words."""
+
+    code: str | None
+    path: tuple[str | int, ...]
+    message: str
+
+
 class BadRequest(RunwayError):
-    """400: the API refused the request's content; ``api_message`` is its own words."""
+    """400: the API refused the request's content; ``api_message`` is its own words, ``issues`` its details."""
 
     exit_code = 1
 
-    def __init__(self, api_message: str, *, asset: str | None = None) -> None:
+    def __init__(
+        self, api_message: str, *, asset: str | None = None, issues: Sequence[ApiIssue] = ()
+    ) -> None:
         super().__init__(f"the Runway API refused the request: {api_message}", status=400)
         self.api_message = api_message
+        self.issues: tuple[ApiIssue, ...] = tuple(issues)
         # Filled in by the executor after the fact, so str() is computed, not frozen at construction.
         self.asset = asset
 
@@ -309,6 +377,12 @@ class AssetFailed(InternalError):
         super().__init__(message)
         self.charged = charged
         self.possibly_billed = possibly_billed
+
+
+class OutputExpired(AssetFailed):
+    """A task's output URLs keep answering "expired" even when fresh: the output itself is gone."""
+
+    exit_code = 70
 
 
 class ProbeError(InternalError):

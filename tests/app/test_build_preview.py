@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run, summary
+from tests.helpers import copy_examples, run, summary
 from vidspec.app.build import choose_backend
 from vidspec.media.probe import mean_volume_db, measured_duration, probe
 from vidspec.store.cache import Cache
 
 pytestmark = pytest.mark.slow  # end-to-end: real media, subprocesses or a fake server
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def hawker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("hawker")
-    shutil.copytree(ROOT / "examples", root / "ex")
+    copy_examples(root / "ex")
     yield root / "ex" / "hawker-noodles.yaml"
 
 
@@ -124,7 +121,7 @@ def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_vertical_dubbed_example_with_burned_captions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(ROOT / "examples", tmp_path / "ex")
+    copy_examples(tmp_path / "ex")
     code, out, err = run(["build", str(tmp_path / "ex" / "night-market-vertical.yaml"), "--json"], capsys)
     assert code == 0, err
     s = summary(out)

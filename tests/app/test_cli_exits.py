@@ -75,7 +75,8 @@ def test_init_refusals_are_one_line_and_exit_1(tmp_path: Path, capsys: pytest.Ca
         ),
         (StandinError("ffmpeg failed"), 70, "vidspec: internal error: StandinError: ffmpeg failed"),
         (RuntimeError("boom"), 70, "vidspec: internal error: RuntimeError: boom"),
-        (KeyboardInterrupt(), 130, "\nvidspec: aborted"),  # click turns it into Abort inside a command
+        # Ctrl-C inside a command (click turns it into Abort): interrupted, and how to resume; not "aborted"
+        (KeyboardInterrupt(), 130, "\nvidspec: interrupted; the cache and lockfile are intact"),
     ],
 )
 def test_exceptions_become_exits_in_one_place(

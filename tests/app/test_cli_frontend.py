@@ -11,8 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.helpers import copy_examples, example_specs
+
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("*.y*ml")) + sorted((ROOT / "examples").glob("*.json"))
+EXAMPLES = example_specs()
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
@@ -76,13 +78,14 @@ def test_bad_files_one_line_no_traceback(tmp_path: Path, content: bytes | str | 
     assert r.returncode == 1
     assert f"error[{code}]" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
-    assert len(r.stdout.strip().splitlines()) <= 3
+    lines = r.stdout.strip().splitlines()
+    # one diagnostic and the count; its source line, caret and hint are indented under it
+    assert len([line for line in lines if not line.startswith(" ")]) == 2 and len(lines) <= 5
 
 
 def test_plan_json_contract_and_detailed_exitcode(tmp_path: Path) -> None:
-    r = vidspec(
-        "plan", "--json", "--cache-dir", str(tmp_path), str(ROOT / "examples" / "hawker-noodles.yaml")
-    )
+    spec = copy_examples(tmp_path / "ex") / "hawker-noodles.yaml"  # never a user's ledger or lockfile
+    r = vidspec("plan", "--json", "--cache-dir", str(tmp_path / "cache"), str(spec))
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     for key in ("spec", "total_credits", "to_spend_credits", "usd", "budget", "within_budget", "scenes"):
@@ -97,21 +100,22 @@ def test_plan_json_contract_and_detailed_exitcode(tmp_path: Path) -> None:
         "plan",
         "--detailed-exitcode",
         "--cache-dir",
-        str(tmp_path),
-        str(ROOT / "examples" / "hawker-noodles.yaml"),
+        str(tmp_path / "cache"),
+        str(spec),
     )
     assert r2.returncode == 2
     assert "total:" in r2.stdout
 
 
 def test_plan_over_budget_exits_1(tmp_path: Path) -> None:
+    spec = copy_examples(tmp_path / "ex") / "hawker-noodles.yaml"
     r = vidspec(
         "plan",
         "--max-credits",
         "10",
         "--cache-dir",
-        str(tmp_path),
-        str(ROOT / "examples" / "hawker-noodles.yaml"),
+        str(tmp_path / "cache"),
+        str(spec),
     )
     assert r.returncode == 1
     assert "VS601" in r.stderr

@@ -163,6 +163,7 @@ def test_build_summary_json_contract() -> None:
         "assets": 5,
         "generated": 1,
         "cached": 1,
+        "refetched": 0,
         "failed": [
             {"asset": "d.video", "scene": "d", "error": "refused [SAFETY.INPUT.TEXT]"},
             {"asset": "e.video", "scene": "e", "error": "needs 'd.video', which failed"},

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run, summary
+from tests.helpers import copy_examples, run, summary
 from vidspec.testing.fake_runway import FakeRunway, FakeRunwayProcess
 
 pytestmark = pytest.mark.slow  # end-to-end: real media, subprocesses or a fake server
@@ -62,7 +62,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRunway]:
 def test_full_build_once_then_nothing(
     fake: FakeRunway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(ROOT / "examples", tmp_path / "ex")
+    copy_examples(tmp_path / "ex")
     spec = tmp_path / "ex" / "hawker-noodles.yaml"
     code, out, err = run(["build", str(spec), "--backend", "runway", "--yes", *FAST], capsys)
     assert code == 0, err
@@ -124,9 +124,9 @@ scenes:
 """)
     # The first create's answer is lost (but the fake makes and bills the task): 60 possibly billed.
     fake.inject("timeout_after_create", path="/v1/text_to_video", then="drop")
-    code, out, _ = run(
-        ["build", str(spec), "--yes", "--max-credits", "120", "--concurrency", "1", *FAST], capsys
-    )
+    # Sending it again needs its own consent (--yes alone stops it): then the budget counts it first.
+    cmd = ["build", str(spec), "--yes", "--resubmit-ambiguous", "--max-credits", "120", "--concurrency", "1"]
+    code, out, _ = run([*cmd, *FAST], capsys)
     s = summary(out)
     assert code == 1
     assert s["credits_possibly_billed"] == 60

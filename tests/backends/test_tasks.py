@@ -41,6 +41,7 @@ def test_budget_counts_in_flight_and_possibly_billed() -> None:
     b.settle("a", 50)
     assert b.reserve("b", 50)
     b.release("b")
-    b.possibly_billed += 30
+    assert b.reserve("p", 30)
+    b.lost("p")  # its answer was lost: 30 possibly billed, for good
     assert not b.reserve("c", 30) and b.reserve("c", 20)
     assert Budget(None).reserve("x", 10**9)

@@ -50,3 +50,22 @@ def test_endpoint_choice_follows_inputs() -> None:
 
 def test_only_gen4_aleph_is_marked_retired() -> None:
     assert [r.model for r in cat.CATALOG if r.retired] == ["gen4_aleph"]
+
+
+def test_gen4_turbo_takes_any_whole_duration_from_2_to_10() -> None:
+    from vidspec.core.validate import validate_text
+
+    def codes(duration: int) -> list[str]:
+        spec = (
+            "version: 1\nscenes:\n  - id: jar\n    model: gen4_turbo\n"
+            f"    image: https://example.com/jar.png\n    duration: {duration}\n"
+        )
+        return [d.code for d in validate_text(spec).diagnostics if d.severity == "error"]
+
+    for ok in (2, 3, 7, 10):
+        assert codes(ok) == [], ok
+    for bad in (1, 11):
+        assert codes(bad) == ["VS205"], bad
+    row = cat.row("gen4_turbo", "image_to_video")
+    assert row is not None and row.durations_text() == "2-10 s (integer)"
+    assert credits(row, seconds=3) == 15

@@ -65,12 +65,11 @@ def test_speech_estimate_is_150_words_a_minute() -> None:
 
 
 def test_plan_of_the_hawker_example_matches_the_table(tmp_path: Path) -> None:
+    from tests.helpers import copy_examples  # never a user's lockfile or ledger beside the example
     from vidspec.app.views.plan import plan_json
     from vidspec.app.workspace import Workspace
 
-    ws = Workspace.open(
-        Path(__file__).resolve().parents[2] / "examples" / "hawker-noodles.yaml", cache_dir=tmp_path
-    )
+    ws = Workspace.open(copy_examples(tmp_path / "ex") / "hawker-noodles.yaml", cache_dir=tmp_path / "cache")
     data = plan_json(ws.plan())
     got = {a["name"]: (a["model"], a["credits"]) for s in data["scenes"] for a in s["assets"]}
     assert got == {

@@ -60,6 +60,45 @@ def test_task_failed_faults(fake: FakeRunway, client: httpx.Client) -> None:
     assert fake.credit_balance() == 100_000 - 48
 
 
+@pytest.mark.parametrize("failure_code", ["absent", "null"])
+def test_a_failed_task_may_come_without_a_failure_code(
+    fake: FakeRunway, client: httpx.Client, failure_code: str
+) -> None:
+    fake.inject("task_failed", path="/v1/text_to_video", failure_code=failure_code, failure="It broke.")
+    task, _ = wait(client, create(client, "text_to_video", T2V))
+    assert task["status"] == "FAILED" and task["failure"] == "It broke."
+    if failure_code == "absent":
+        assert "failureCode" not in task
+    else:
+        assert "failureCode" in task and task["failureCode"] is None
+    assert task["cost"]["credits"] == 0  # not a SAFETY.INPUT failure: refunded
+
+
+def test_a_failure_code_option_is_checked(fake: FakeRunway) -> None:
+    with pytest.raises(ValueError, match="failure_code"):
+        fake.inject("task_failed", failure_code="missing")
+
+
+def test_bad_request_fault(fake: FakeRunway, client: httpx.Client) -> None:
+    issues = [{"code": "custom", "path": ["promptImage", 0, "uri"], "message": "Image could not be decoded"}]
+    fake.inject(
+        "bad_request", path="/v1/image_to_video", issues=issues, docUrl="https://docs.dev.runwayml.com/x"
+    )
+    fake.inject("bad_request", path="/v1/text_to_video")
+    body = {"model": "gen4_turbo", "ratio": "960:960", "duration": 5, "promptImage": "https://x.io/a.png"}
+    r = client.post("/v1/image_to_video", json=body)
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": "Validation of body failed",
+        "issues": issues,
+        "docUrl": "https://docs.dev.runwayml.com/x",
+    }
+    r = client.post("/v1/text_to_video", json=T2V)
+    assert r.status_code == 400 and r.json() == {"error": "injected HTTP 400"}  # issues may be absent
+    assert fake.create_count() == 0
+    assert client.post("/v1/image_to_video", json=body).status_code == 200
+
+
 def test_expired_output_task_gone_and_ttl(client: httpx.Client) -> None:
     with FakeRunway(latency=0.1, url_ttl=0.3) as fake, httpx.Client(base_url=fake.url, headers=HEADERS) as c:
         tid = create(c, "text_to_video", T2V)

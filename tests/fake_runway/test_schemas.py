@@ -34,7 +34,9 @@ from vidspec.testing.fake_runway.schemas import (
         ("text_to_video", {**T2V, "model": "gen4_turbo"}, "model"),
         ("text_to_video", {k: v for k, v in T2V.items() if k != "promptText"}, "promptText"),
         ("text_to_video", {**T2V, "promptText": "😀" * 501}, "promptText"),
-        ("image_to_video", {**T2V, "model": "gen4_turbo", "duration": 7, "promptImage": "https://x.io/a.png"},
+        ("image_to_video", {**T2V, "model": "gen4_turbo", "duration": 11, "promptImage": "https://x.io/a.png"},
+         "duration"),
+        ("image_to_video", {**T2V, "model": "gen4_turbo", "duration": 1, "promptImage": "https://x.io/a.png"},
          "duration"),
         ("image_to_video", {**T2V, "promptImage": "http://x.io/a.png"}, "promptImage"),
         ("image_to_video", {**T2V, "promptImage": "data:video/mp4;base64,AAAA"}, "promptImage"),
@@ -180,7 +182,8 @@ def test_a_refusal_has_the_api_error_shape(
     error = r.json()
     assert set(error) == {"error", "issues"}
     assert error["error"].startswith("Validation of body failed: ") and field in error["error"]
-    assert [set(issue) for issue in error["issues"]] == [{"message"}]
+    assert [set(issue) for issue in error["issues"]] == [{"code", "path", "message"}]
+    assert error["issues"][0]["path"] == ([] if field == "loop" else [field])  # an unknown key: the object's
     assert error["error"].endswith(error["issues"][0]["message"])
     assert fake.create_count() == 0 and fake.credit_balance() == 100_000
 
@@ -190,3 +193,43 @@ def test_what_it_accepts_is_its_own_table() -> None:
     code = "import sys, vidspec.testing.fake_runway\nprint(sorted(m for m in sys.modules if m.startswith('vidspec.core')))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
+
+
+def test_gen4_turbo_takes_any_whole_duration_from_2_to_10() -> None:
+    turbo = VALID[("image_to_video", "gen4_turbo")]
+    for duration in (2, 3, 7, 10, 4.0):
+        assert check_create("image_to_video", {**turbo, "duration": duration}, Ctx({})) == "gen4_turbo"
+    for duration in (1, 11, 2.5, "3"):
+        with pytest.raises(Invalid, match="duration: "):
+            check_create("image_to_video", {**turbo, "duration": duration}, Ctx({}))
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "code", "path"),
+    [
+        ("text_to_video", {**T2V, "duration": 12}, "too_big", ["duration"]),
+        ("text_to_video", {**T2V, "duration": "5"}, "invalid_type", ["duration"]),
+        ("text_to_video", {**T2V, "ratio": "960:960"}, "invalid_enum_value", ["ratio"]),
+        ("text_to_video", {k: v for k, v in T2V.items() if k != "promptText"}, "invalid_type", ["promptText"]),
+        ("text_to_video", {**T2V, "loop": True}, "unrecognized_keys", []),
+        ("text_to_video", {**T2V, "model": "nope"}, "invalid_enum_value", ["model"]),
+        ("image_to_video", {**VALID[("image_to_video", "gen4_turbo")],
+                            "promptImage": [{"uri": "http://x.io/a.png", "position": "first"}]},
+         "custom", ["promptImage", 0, "uri"]),
+        ("text_to_image", {**VALID[("text_to_image", "gen4_image")],
+                           "referenceImages": [{"uri": IMG, "tag": "ok_tag"}, {"uri": IMG, "tag": "1x"}]},
+         "invalid_string", ["referenceImages", 1, "tag"]),
+        ("text_to_speech", {**VALID[("text_to_speech", "eleven_multilingual_v2")],
+                            "voice": {"type": "runway-preset", "presetId": "Nobody"}},
+         "invalid_enum_value", ["voice", "presetId"]),
+    ],
+)  # fmt: skip
+def test_a_refusal_names_its_wire_path_as_the_api_does(
+    client: httpx.Client, endpoint: str, body: dict[str, Any], code: str, path: list[object]
+) -> None:
+    with pytest.raises(Invalid) as info:
+        check_create(endpoint, body, Ctx({}))
+    assert (info.value.code, info.value.path) == (code, path)
+    r = client.post(f"/v1/{endpoint}", json=body)
+    assert r.status_code == 400
+    assert r.json()["issues"] == [{"code": code, "path": path, "message": str(info.value)}]

@@ -15,11 +15,12 @@ from tests.helpers import video_stream_length as _video_len
 from vidspec.errors import StitchError
 from vidspec.media.probe import ffmpeg_exe, mean_volume_db, probe
 from vidspec.media.stitch import stitch
+from vidspec.media.stitch.moviepy_engine import load_moviepy
 from vidspec.media.timeline import Music, SceneCut, Timeline
 
 pytestmark = pytest.mark.slow  # end-to-end: real media, subprocesses or a fake server
 
-pytest.importorskip("moviepy")
+load_moviepy()  # through vidspec's guard: importing moviepy must not read a .env into the test process
 
 FPS = 24
 FRAME = 1 / FPS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -42,9 +43,10 @@ def test_atomic_write_survives_sigkill(tmp_path: Path) -> None:
         assert isinstance(data["version"], int)
 
 
-def record(key: str, file: str, size: int) -> Record:
+def record(key: str, file: str, data: bytes) -> Record:
+    sha = hashlib.sha256(data).hexdigest()  # the cache checks the bytes against it
     return Record(
-        key, "a.video", "video", "gen4.5", "text_to_video", file, "ab" * 32, size, 5.0, "t1", 60, 60, 1.0
+        key, "a.video", "video", "gen4.5", "text_to_video", file, sha, len(data), 5.0, "t1", 60, 60, 1.0
     )
 
 
@@ -54,7 +56,7 @@ def test_store_counts_an_object_only_with_its_record(tmp_path: Path) -> None:
     src = tmp_path / "out.mp4"
     src.write_bytes(b"video bytes")
     assert not store.has(key)
-    path = store.put(key, src, record(key, "1" * 64 + ".mp4", 11))
+    path = store.put(key, src, record(key, "1" * 64 + ".mp4", b"video bytes"))
     assert store.has(key) and path.read_bytes() == b"video bytes"
     assert not src.exists()
     path.write_bytes(b"truncated")  # a damaged object is not a cache hit

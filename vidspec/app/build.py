@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vidspec.app.workspace import PREVIEW, RUNWAY, Workspace
-from vidspec.backends.executor import BuildReport, Emit, Executor, Producer
+from vidspec.backends.executor import AssetFailed, BuildReport, Emit, Executor, Producer
 from vidspec.backends.runway.config import KEY_ENV, RunwayConfig
-from vidspec.core.budget import over_budget
+from vidspec.core.budget import Attempt, BudgetStatus, Limits, Spend, over_budget, tally
+from vidspec.core.diagnostics import Diagnostic, error
 from vidspec.core.lock import Lock, LockEntry
 from vidspec.core.plan import Plan
-from vidspec.errors import BudgetExceeded, ConfigError, ConsentRequired, LockedError, VidspecError
-from vidspec.store.atomic import atomic_write_text
+from vidspec.errors import (
+    WRITE_ERRNOS,
+    BudgetExceeded,
+    ConfigError,
+    ConsentRequired,
+    LockedError,
+    VidspecError,
+    WriteError,
+)
+from vidspec.store.atomic import atomic_write_text, check_writable_dir
 from vidspec.store.lockfile import lock_path, write_lock
+from vidspec.store.spend import SpendLog, from_lockfile
 
 
 @dataclass
@@ -35,6 +46,8 @@ class BuildOptions:
     force_stitch: bool = False
     interactive: bool = False
     runway: RunwayConfig = field(default_factory=RunwayConfig.from_env)  # the CLI passes the one it read
+    resubmit_ambiguous: bool = False  # send again creates that may already have been billed
+    allow_paths: tuple[Path, ...] = ()  # folders outside the project inputs may come from (--allow-path)
 
 
 @dataclass
@@ -47,19 +60,42 @@ class BuildOutcome:
     ledger: Path | None = None
     lockfile: Path | None = None
     notices: list[str] = field(default_factory=list)
+    budget: BudgetStatus | None = None  # both limits as this build started (a Runway build)
+    committed: Spend | None = None  # what this build committed: charged, in flight, possibly billed
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    backend: str
+    reason: str  # why, in words, for `plan`: "--backend", "RUNWAYML_API_SECRET is set", ...
+    notice: str | None = None  # what `build` says when it falls back to the free preview
+
+
+def backend_choice(requested: str | None, config: RunwayConfig | None = None) -> BackendChoice:
+    """--backend if given; runway when a key is set; otherwise the free preview, with a notice.
+
+    The one rule: `build` runs on it and `plan` reports it."""
+    if requested:
+        return BackendChoice(requested, "--backend")
+    if (config if config is not None else RunwayConfig.from_env()).has_key:
+        return BackendChoice(RUNWAY, f"{KEY_ENV} is set")
+    return BackendChoice(
+        PREVIEW,
+        f"{KEY_ENV} is not set; a build renders a free animatic",
+        f"no {KEY_ENV} found: rendering a free local animatic (--backend preview)",
+    )
 
 
 def choose_backend(requested: str | None, config: RunwayConfig | None = None) -> tuple[str, str | None]:
-    """--backend if given; runway when a key is set; otherwise the free preview, with a notice."""
-    if requested:
-        return requested, None
-    if (config if config is not None else RunwayConfig.from_env()).has_key:
-        return RUNWAY, None
-    return PREVIEW, f"no {KEY_ENV} found: rendering a free local animatic (--backend preview)"
+    """(backend, notice): see backend_choice."""
+    choice = backend_choice(requested, config)
+    return choice.backend, choice.notice
 
 
 def _check_output(ws: Workspace, output: Path) -> None:
-    """Before anything is spent: the output can be written, and writing it destroys nothing of the user's."""
+    """Before anything is spent: writing the output destroys nothing of the user's (_check_writable: it can be
+    written)."""
+    ws.refuse_outputs_outside(output)
     if output.is_dir():
         raise ConfigError(f"the output path {output} is a directory; set output.path to a file")
     protected = {ws.spec.resolve(), lock_path(ws.spec)}
@@ -68,13 +104,34 @@ def _check_output(ws: Workspace, output: Path) -> None:
         protected.add((ws.graph.base / ws.graph.project.music.path).resolve())
     if output.resolve() in protected:
         raise ConfigError(f"the output path {output} is an input of the project; it would be overwritten")
-    directory = output.parent
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".vidspec-write-test"):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"cannot write to {directory}: {exc.strerror}") from None
+
+
+def _check_writable(ws: Workspace, plan: Plan, output: Path, backend: str) -> None:
+    """Before anything is spent: every directory the build will write to takes a real file (permission bits
+    say nothing for root, a read-only mount or a full disk), so a paid build never dies at its first write.
+    The lockfile's directory only when Runway has work to do: a build of a cached spec may run from a
+    read-only checkout, and then fails only if the lockfile does need rewriting (after nothing was spent)."""
+    places = [
+        (output.parent, "the output goes there"),
+        (ws.cache.root, "the cache lives there (--cache-dir, VIDSPEC_CACHE_DIR)"),
+        (ws.store.root, "the cache lives there (--cache-dir, VIDSPEC_CACHE_DIR)"),
+    ]
+    keys = set(ws.keys.values())
+    work = any(r.action not in ("cached", "reuse") for r in plan.rows) or any(
+        e.key in keys for e in ws.cache.journal.entries()
+    )
+    if backend == RUNWAY and work:
+        lockfile = lock_path(ws.spec)
+        places += [
+            (ws.cache.journal.root, "the task journal lives there"),
+            (lockfile.parent, f"the lockfile {lockfile.name} goes there"),
+        ]
+    for directory, why in places:
+        try:
+            check_writable_dir(directory)
+        except WriteError as exc:
+            exc.advice = f"{why}; nothing was spent"
+            raise
 
 
 def _check_inputs(ws: Workspace) -> None:
@@ -109,10 +166,11 @@ def build(
     confirm: Callable[[Plan], bool],
     on_stitch_progress: Callable[[float, float], None] | None = None,
 ) -> BuildOutcome:
+    # --max-credits caps what this run commits (checked against the spend, below), not a build from nothing.
     ws = Workspace.open(
-        spec, cache_dir=options.cache_dir, namespace=options.backend, budget=options.max_credits
+        spec, cache_dir=options.cache_dir, namespace=options.backend, allow=options.allow_paths
     )
-    plan = ws.plan(options.max_credits)
+    plan = ws.plan(runway=options.runway)  # verifies the cache; asks Runway about tasks of damaged files
     over = over_budget(plan.total_credits, plan.budget)
     if over is not None:
         raise BudgetExceeded(over)
@@ -130,27 +188,40 @@ def build(
         }
     )
     _check_output(ws, output)
+    _check_writable(ws, plan, output, options.backend)
     _check_inputs(ws)
-    with ws.cache.exclusive():
+    money: tuple[BudgetStatus, Spend] | None = None
+    with ws.cache.exclusive(), _stops_explained(ws, options.backend, "run"):
         if options.backend == RUNWAY:
-            report, notices = _run_runway(ws, plan, options, emit, confirm)
+            report, notices, money = _run_runway(ws, plan, options, emit, confirm)
         else:
             report, notices = _run_preview(ws, emit)
     outcome = BuildOutcome(ws, plan, report, notices=notices)
+    if money is not None:
+        outcome.budget, outcome.committed = money
     if options.backend == RUNWAY:
-        outcome.lockfile = _write_lock(ws, report)
-        outcome.ledger = _write_ledger(ws, plan, report, output)
+        with _stops_explained(ws, options.backend, "finish"):
+            outcome.lockfile = _write_lock(ws, report)
+            outcome.ledger = _write_ledger(ws, plan, report, output, outcome)
     if report.failed or not options.stitch:
         return outcome
     from vidspec.media.stitch import stitch
     from vidspec.media.timeline import build_timeline
 
     paths = {r.name: r.path for r in report.results if r.path is not None}
+    # The stitcher checks every clip against the sha256 it was verified with, right before cutting.
+    checksums = {str(r.path): r.output_sha256 for r in report.results if r.path and r.output_sha256}
     timeline = build_timeline(
-        ws.graph, paths, ws.keys, output, preset="veryfast" if options.backend == PREVIEW else None
+        ws.graph,
+        paths,
+        ws.keys,
+        output,
+        preset="veryfast" if options.backend == PREVIEW else None,
+        checksums=checksums,
     )
     emit({"event": "stitch", "state": "start", "output": str(output)})
-    outcome.stitch = stitch(timeline, progress=on_stitch_progress, force=options.force_stitch)
+    with _stops_explained(ws, options.backend, "finish", output):
+        outcome.stitch = stitch(timeline, progress=on_stitch_progress, force=options.force_stitch)
     outcome.output = output
     emit(
         {
@@ -162,6 +233,73 @@ def build(
         }
     )
     return outcome
+
+
+@contextmanager
+def _stops_explained(ws: Workspace, backend: str, phase: str, output: Path | None = None) -> Iterator[None]:
+    """Ctrl-C or a failed write after preflight: say what is safe and how to go on. ``phase`` is "run"
+    (assets being made) or "finish" (every asset made: the lockfile, the ledger, the cut)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_interrupted(ws, backend, phase, output)) from None
+    except OSError as exc:
+        if not isinstance(exc, WriteError):
+            if exc.errno not in WRITE_ERRNOS:
+                raise
+            exc = WriteError(exc.filename or ws.cache.root, exc)
+        if not exc.advice:
+            exc.advice = _after_write_error(ws, backend, phase, exc.errno)
+        raise exc from None
+
+
+def _in_flight(ws: Workspace) -> list[Any]:
+    """Journal entries of this spec whose asset is not cached yet: tasks made (or maybe made) on Runway."""
+    keys = set(ws.keys.values())
+    return [e for e in ws.cache.journal.entries() if e.key in keys and not ws.store.has(e.key)]
+
+
+def _interrupted(ws: Workspace, backend: str, phase: str, output: Path | None) -> str:
+    resume = "Run the same command to resume"
+    if phase == "finish":
+        where = f" while writing {output}" if output is not None else ""
+        return f"interrupted{where}; every asset is cached. {resume}: nothing is paid for twice"
+    if backend != RUNWAY:
+        return f"interrupted; the stand-ins already rendered are cached. {resume}"
+    entries = _in_flight(ws)
+    sent = [f"{e.name} (task {e.task_id[:8]})" for e in entries if e.task_id]
+    lost = [e.name for e in entries if not e.task_id]
+    if not sent and not lost:
+        return (
+            f"interrupted; nothing was in flight on Runway. {resume}: finished assets are cached, so none "
+            "is paid for twice"
+        )
+    parts = ["interrupted."]
+    if sent:
+        parts.append(
+            f"In flight on Runway and journaled in {ws.cache.journal.root}: {', '.join(sent)}. {resume}: it "
+            "re-attaches to these tasks by id, so none of them is paid for twice; finished assets are cached."
+        )
+    if lost:
+        parts.append(
+            f"Sent but not answered, so possibly billed: {', '.join(lost)}; journaled too, and not sent again "
+            "without --resubmit-ambiguous." + ("" if sent else f" {resume}; finished assets are cached.")
+        )
+    return " ".join(parts)
+
+
+def _after_write_error(ws: Workspace, backend: str, phase: str, code: int | None) -> str:
+    fix = "free some space" if code in (errno.ENOSPC, errno.EDQUOT) else "make it writable"
+    if phase == "finish" or backend != RUNWAY:
+        return f"every asset made so far is cached, so nothing is paid again: {fix} and run the same command"
+    paid = [e for e in _in_flight(ws) if e.task_id]
+    if not paid:
+        return f"nothing in flight was lost: {fix} and run the same command; finished assets are cached"
+    return (
+        f"{len(paid)} paid task{'s are' if len(paid) > 1 else ' is'} journaled in {ws.cache.journal.root}: "
+        f"{fix} and run the same command; it will re-attach to {'them' if len(paid) > 1 else 'it'} by task "
+        "id, so nothing is paid twice"
+    )
 
 
 def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
@@ -182,14 +320,82 @@ def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
     return report, producer.notices
 
 
-def _execute(ws: Workspace, producer: Producer, emit: Emit) -> BuildReport:
-    executor = Executor(ws.store, producer, emit)
+def _execute(
+    ws: Workspace, producer: Producer, emit: Emit, regenerate: frozenset[str] = frozenset()
+) -> BuildReport:
+    executor = Executor(ws.store, producer, emit, regenerate=regenerate)
     return asyncio.run(executor.run(list(ws.graph.assets), ws.keys))
+
+
+def spend_log(ws: Workspace) -> SpendLog:
+    return SpendLog.for_spec(ws.cache.root, ws.spec)
+
+
+def spend_attempts(ws: Workspace, log: SpendLog) -> tuple[list[Attempt], list[Attempt]]:
+    """(known, new): the spec's create attempts from its spend record (or, when it has none yet, what its
+    lockfile says was charged), and the ones only the journal knows (a journal from an older vidspec)."""
+    known = log.load() if log.exists() else from_lockfile(ws.lock)
+    new = [] if log.exists() else list(known)
+    ids = {a.id for a in known}
+    tasks = {a.task_id for a in known if a.task_id}
+    keys = set(ws.keys.values())
+    for e in ws.cache.journal.entries():
+        if e.key not in keys or (e.attempt and e.attempt in ids) or (e.task_id and e.task_id in tasks):
+            continue
+        a = Attempt(
+            e.attempt or f"journal-{e.key.split(':')[-1][:16]}", e.key, e.name, "journal", e.credits_estimated,
+            "submitted" if e.task_id else "ambiguous", e.task_id, e.credits_api_estimate, at=e.submitted_at,
+        )  # fmt: skip
+        known.append(a)
+        new.append(a)
+    return known, new
+
+
+def budget_status(
+    ws: Workspace,
+    plan: Plan,
+    max_credits: float | None = None,
+    *,
+    resubmit_ambiguous: bool = False,
+    attempts: list[Attempt] | None = None,
+) -> BudgetStatus:
+    """Both limits against the next build: what this spec's builds committed so far and what this one adds.
+
+    A create journaled with a task id is re-attached: already counted (in flight), it adds nothing. One that may
+    already be billed adds its credits again only when it is resubmitted (--resubmit-ambiguous)."""
+    if attempts is None:
+        attempts = spend_attempts(ws, spend_log(ws))[0]
+    journal = {e.key: e for e in ws.cache.journal.entries()}
+    this_build = held = 0
+    for row in plan.rows:
+        if not row.spends:
+            continue
+        entry = journal.get(row.key)
+        if entry is not None and entry.task_id is not None:
+            continue
+        if entry is not None:
+            held += row.asset.credits
+            if not resubmit_ambiguous:
+                continue
+        this_build += row.asset.credits
+    limits = Limits(ws.graph.project.budget, max_credits)
+    return BudgetStatus(limits, tally(attempts), this_build, held)
+
+
+def budget_diagnostics(ws: Workspace, status: BudgetStatus) -> list[Diagnostic]:
+    """VS601 for each limit the next build would cross: at the spec's `budget`, or for --max-credits."""
+    out = []
+    hint = "raise the limit, or cut scenes; `vidspec plan` shows the cost per asset"
+    if not status.within_max_credits:
+        out.append(error("VS601", status.problems()[0], (), hint).located(str(ws.spec), None, None))
+    if not status.within_budget:
+        out.append(ws.validated.source.locate(error("VS601", status.problems()[-1], ("budget",), hint)))
+    return out
 
 
 def _run_runway(
     ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit, confirm: Callable[[Plan], bool]
-) -> tuple[BuildReport, list[str]]:
+) -> tuple[BuildReport, list[str], tuple[BudgetStatus, Spend]]:
     from vidspec.backends.runway.client import RunwayClient
     from vidspec.backends.runway.producer import Budget, RunwayOptions, RunwayProducer
 
@@ -197,12 +403,29 @@ def _run_runway(
     to_spend = plan.to_spend_credits
     journal = ws.cache.journal
     pending = [e for e in journal.entries() if e.key in set(ws.keys.values())]
-    if to_spend == 0 and not pending:
-        return _execute(ws, _CachedOnly(), emit), notices
+    log = spend_log(ws)
+    attempts, unrecorded = spend_attempts(ws, log)
+    status = budget_status(
+        ws, plan, options.max_credits, resubmit_ambiguous=options.resubmit_ambiguous, attempts=attempts
+    )
+    refetch = sum(1 for r in plan.rows if r.refetch)
+    if to_spend == 0 and not pending and not refetch:
+        return _execute(ws, _CachedOnly(), emit), notices, (status, Spend())
+    if not options.runway.has_key and to_spend == 0 and not pending:
+        raise ConfigError(
+            f"{refetch} cached file{'s' if refetch > 1 else ''} must be fetched again from Runway (free: "
+            f"`vidspec plan` lists them), but {KEY_ENV} is not set"
+        )
     if not options.runway.has_key:
         raise ConfigError(
             f"{to_spend} credits of assets need generating, but {KEY_ENV} is not set; "
             "set it, or use --backend preview for a free animatic"
+        )
+    problems = status.problems()
+    if problems:
+        raise BudgetExceeded(
+            "; ".join(problems) + ". Nothing was spent: raise `budget` in the spec or --max-credits, "
+            "or cut what the build makes (`vidspec plan` shows both limits)"
         )
     consent = options.yes
     if to_spend > 0 and not options.yes:
@@ -214,6 +437,10 @@ def _run_runway(
         if not confirm(plan):
             raise ConsentRequired("not confirmed; nothing was spent")
         consent = True
+    for a in unrecorded:  # the spend record starts from the lockfile and the journal
+        log.put(a)
+    budget = Budget(options.max_credits, budget=ws.graph.project.budget, log=log, attempts=attempts)
+    held: dict[str, int] = {}
 
     async def run() -> BuildReport:
         async with RunwayClient.from_config(options.runway) as client:
@@ -222,12 +449,21 @@ def _run_runway(
                 raise BudgetExceeded(
                     f"the organisation has {org.credit_balance} credits; this build needs {to_spend}"
                 )
-            budget = Budget(plan.budget)  # --max-credits or the spec's budget, resolved once by the plan
             ropts = RunwayOptions(
-                options.concurrency, options.task_timeout, options.poll_scale, resubmit_lost=consent
+                options.concurrency,
+                options.task_timeout,
+                options.poll_scale,
+                resubmit_lost=consent,
+                resubmit_ambiguous=options.resubmit_ambiguous,
             )
-            producer = RunwayProducer(client, ws.store, journal, org, ropts, budget)
-            return await Executor(ws.store, producer, emit).run(list(ws.graph.assets), ws.keys)
+            producer = RunwayProducer(client, ws.store, journal, org, ropts, budget, locate=ws.locate)
+            try:
+                # A damaged or missing file is created anew only when this plan priced it (its task is gone).
+                regenerate = frozenset(r.key for r in plan.rows if r.spends)
+                executor = Executor(ws.store, producer, emit, regenerate=regenerate)
+                return await executor.run(list(ws.graph.assets), ws.keys)
+            finally:
+                held.update(producer.held)
 
     report = asyncio.run(run())
     for entry in journal.entries():  # finished tasks no longer need their journal line
@@ -238,7 +474,24 @@ def _run_runway(
             f"{report.possibly_billed} credits may have been billed for create requests whose "
             "response was lost; check the Runway dashboard"
         )
-    return report, notices
+    if held:
+        names = ", ".join(f"{name} ({credits} credits)" for name, credits in sorted(held.items()))
+        notices.append(
+            f"not sent again, because an earlier create may already have been billed: {names}; "
+            f"{sum(held.values())} credits at stake. Check the Runway dashboard, then run again with "
+            "--resubmit-ambiguous to submit them again"
+        )
+    differ = [
+        f"{r.name} {r.credits_api_estimate} (vidspec {r.credits_estimated})"
+        for r in report.results
+        if r.credits_api_estimate is not None and r.credits_api_estimate != r.credits_estimated
+    ]
+    if differ:
+        notices.append(
+            "Runway's estimate differs from vidspec's price list: " + ", ".join(differ) + " credits; the "
+            "ledger keeps both (and what was charged)"
+        )
+    return report, notices, (status, budget.this_run)
 
 
 class _CachedOnly:
@@ -251,6 +504,11 @@ class _CachedOnly:
 
     async def produce(self, asset: Any, key: str, deps: Any, emit: Emit, slot: Any) -> Any:
         raise VidspecError(f"'{asset.name}' is not cached")
+
+    async def refetch(
+        self, asset: Any, key: str, record: Any, deps: Any, emit: Emit, slot: Any
+    ) -> Any:  # the file was damaged after the plan checked it
+        raise AssetFailed(f"the cached file of '{asset.name}' changed during the build; run the build again")
 
 
 def _write_lock(ws: Workspace, report: BuildReport) -> Path:
@@ -279,9 +537,13 @@ def _write_lock(ws: Workspace, report: BuildReport) -> Path:
     return write_lock(ws.spec, lock)
 
 
-def _write_ledger(ws: Workspace, plan: Plan, report: BuildReport, output: Path) -> Path:
-    rows = [r.to_json() for r in report.results]
-    data = {
+def _write_ledger(
+    ws: Workspace, plan: Plan, report: BuildReport, output: Path, outcome: BuildOutcome | None = None
+) -> Path:
+    from vidspec.app.views.plan import budget_json
+
+    rows = [r.to_json() for r in report.results]  # per asset: vidspec's estimate, Runway's, and the charge
+    data: dict[str, Any] = {
         "spec": str(ws.spec),
         "assets": rows,
         "credits_estimated": report.estimated,
@@ -290,6 +552,8 @@ def _write_ledger(ws: Workspace, plan: Plan, report: BuildReport, output: Path) 
         "plan_total_credits": plan.total_credits,
         "failed": [r.name for r in report.failed],
     }
+    if outcome is not None and outcome.budget is not None:  # both limits, across runs and for this one
+        data["budget"] = budget_json(outcome.budget, outcome.committed)
     path = output.parent / f"{ws.name}.ledger.json"
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return path

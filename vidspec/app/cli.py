@@ -15,8 +15,17 @@ from typing import Any, NoReturn
 import click
 
 from vidspec import __version__
+from vidspec.backends.runway.config import BASE_URL_ENV, DEFAULT_BASE_URL, KEY_ENV
 
 SPEC = click.Path(path_type=Path, dir_okay=True)
+ALLOW_PATH = click.option(
+    "--allow-path",
+    "allow_paths",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A folder outside the project that inputs may come from (repeatable; also VIDSPEC_ALLOW_PATHS, "
+    "a list separated by os.pathsep). Outputs always stay inside the project.",
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # VidspecError.exit_code; validation errors, failed assets and usage errors too
@@ -47,7 +56,21 @@ def _print_diagnostics(diags: Any, *, err: bool) -> None:
     click.echo(render_text(diags), err=err)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+ENVIRONMENT = f"""Environment:
+
+\b
+  {KEY_ENV}  the Runway API key (never logged); unset: preview builds
+  {BASE_URL_ENV}    the API (default {DEFAULT_BASE_URL})
+  VIDSPEC_CACHE_DIR    the cache directory (default .vidspec beside the spec)
+  VIDSPEC_ALLOW_PATHS  folders outside the project that inputs may come from (like --allow-path)
+  VIDSPEC_FONT         a .ttf for cards and burned captions (default: Roboto)
+  VIDSPEC_DEBUG        1: show the traceback of an internal error
+  IMAGEIO_FFMPEG_EXE   the ffmpeg to run (default: imageio-ffmpeg's own)
+
+vidspec reads no .env file, and keeps moviepy from loading one."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=ENVIRONMENT)
 @click.version_option(__version__, prog_name="vidspec")
 def cli() -> None:
     """vidspec: a declarative video-project compiler for Runway.
@@ -58,19 +81,27 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("spec", type=SPEC)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help='text: compiler-style lines with hints; json: {"diagnostics": [...]} with file, line and column.',
+)
 @click.option(
     "--max-credits",
     type=float,
     callback=_credits,
     help="Check against this budget instead of the spec's `budget`.",
 )
-def validate(spec: Path, fmt: str, max_credits: float | None) -> int:
+@ALLOW_PATH
+def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple[Path, ...]) -> int:
     """Check SPEC against every model's real limits. Exit 0 when valid (warnings allowed), 1 on any error."""
     from vidspec.app.views.diagnostics import render_json, render_text
-    from vidspec.core.validate import validate_file
+    from vidspec.app.workspace import validate_spec
 
-    result = validate_file(spec, budget=max_credits)
+    result = validate_spec(spec, budget=max_credits, allow=allow_paths)
     diags = result.diagnostics.sorted()
     if fmt == "json":
         click.echo(render_json(diags))
@@ -90,36 +121,60 @@ def validate(spec: Path, fmt: str, max_credits: float | None) -> int:
     "--max-credits",
     type=float,
     callback=_credits,
-    help="Budget for this plan (overrides the spec's `budget`).",
+    help="The most the next build may commit (charged, in flight, possibly billed), checked against what it "
+    "would spend; the spec's `budget` still holds across runs.",
 )
 @click.option(
     "--cache-dir", type=click.Path(path_type=Path), help="Cache directory (default .vidspec beside the spec)."
 )
-@click.option("--backend", type=click.Choice(["runway", "preview"]), default="runway", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(["runway", "preview"]),
+    help="Plan for this backend's cache. Default: price a paid (runway) build, and say which backend "
+    "the next build uses (runway when RUNWAYML_API_SECRET is set, else the free preview).",
+)
+@ALLOW_PATH
 def plan(
     spec: Path,
     as_json: bool,
     detailed_exitcode: bool,
     max_credits: float | None,
     cache_dir: Path | None,
-    backend: str,
+    backend: str | None,
+    allow_paths: tuple[Path, ...],
 ) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
+    from vidspec.app.build import backend_choice, budget_diagnostics, budget_status
     from vidspec.app.views.plan import plan_json, render_plan
-    from vidspec.app.workspace import Workspace
+    from vidspec.app.workspace import RUNWAY, Workspace
+    from vidspec.backends.runway.config import RunwayConfig
     from vidspec.errors import BudgetExceeded
 
-    ws = Workspace.open(spec, cache_dir=cache_dir, namespace=backend, budget=max_credits)
-    if len(ws.validated.diagnostics):  # warnings: the plan goes on, but the user should see them
+    choice = backend_choice(backend, RunwayConfig.from_env())  # the rule `build` follows
+    namespace = backend or RUNWAY
+    # Over budget is a finding about the plan: show the plan, then exit 1.
+    ws = Workspace.open(
+        spec, cache_dir=cache_dir, namespace=namespace, over_budget_ok=True, allow=allow_paths
+    )
+    if len(ws.validated.diagnostics):  # warnings (and budget errors): the plan goes on, the user sees them
         _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
-    p = ws.plan(max_credits)
-    data = plan_json(p)
+    p = ws.plan()
+    # Both limits against this spec's spend so far (paid builds only: the preview costs nothing).
+    money = budget_status(ws, p, max_credits) if namespace == RUNWAY else None
+    data = plan_json(
+        p, backend=choice.backend, backend_reason=choice.reason, cache_namespace=namespace, money=money
+    )
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
         render_plan(data, _console())
     if not p.within_budget:
         raise BudgetExceeded(f"over budget: {p.total_credits} credits > {p.budget:g}")
+    if ws.validated.diagnostics.has_errors():  # a budget finding the plan's own sum does not repeat
+        raise BudgetExceeded("over budget (see the diagnostics above)")
+    if money is not None and money.problems():
+        _print_diagnostics(budget_diagnostics(ws, money), err=True)
+        raise BudgetExceeded("over budget (see the diagnostics above)")
     return EXIT_WOULD_SPEND if detailed_exitcode and p.to_spend_credits > 0 else EXIT_OK
 
 
@@ -139,7 +194,14 @@ def plan(
     "--max-credits",
     type=float,
     callback=_credits,
-    help="Budget for this build (overrides the spec's `budget`).",
+    help="The most this run may commit (charged, in flight, possibly billed), checked against what it would "
+    "spend; the spec's `budget` still holds across runs.",
+)
+@click.option(
+    "--resubmit-ambiguous",
+    is_flag=True,
+    help="Send again a create that may already have been billed (its answer was lost, or a build died with it "
+    "on the wire). --yes alone never does: check the Runway dashboard first.",
 )
 @click.option(
     "--task-timeout", type=float, default=600.0, show_default=True, help="Seconds to wait for one task."
@@ -163,6 +225,7 @@ def plan(
 @click.option(
     "--json", "as_json", is_flag=True, help="JSON-lines events on stdout instead of the live display."
 )
+@ALLOW_PATH
 def build(
     spec: Path,
     backend: str | None,
@@ -170,12 +233,14 @@ def build(
     locked: bool,
     concurrency: int | None,
     max_credits: float | None,
+    resubmit_ambiguous: bool,
     task_timeout: float,
     poll_scale: float,
     cache_dir: Path | None,
     no_stitch: bool,
     force_stitch: bool,
     as_json: bool,
+    allow_paths: tuple[Path, ...],
 ) -> int:
     """Generate every missing asset, cache it, lock it, and stitch the final cut."""
     from vidspec.app.build import BuildOptions, choose_backend
@@ -202,6 +267,8 @@ def build(
         force_stitch,
         interactive=sys.stdin.isatty() and sys.stdout.isatty(),
         runway=runway,
+        resubmit_ambiguous=resubmit_ambiguous,
+        allow_paths=allow_paths,
     )
     console = _console(stderr=as_json)
     view: Any = JsonLines() if as_json else LiveView(console, 0)
@@ -226,20 +293,28 @@ def build(
 
 @cli.command()
 @click.argument("spec", type=SPEC)
-@click.option("--cache-dir", type=click.Path(path_type=Path), envvar="VIDSPEC_CACHE_DIR")
-def storyboard(spec: Path, cache_dir: Path | None) -> None:
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="VIDSPEC_CACHE_DIR",
+    help="Cache directory to take frames from (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+)
+@ALLOW_PATH
+def storyboard(spec: Path, cache_dir: Path | None, allow_paths: tuple[Path, ...]) -> None:
     """Write build/<name>.storyboard.png and .html: one tile per scene, for review before spending."""
     from vidspec.app.storyboard import write_storyboard
     from vidspec.app.workspace import Workspace
 
-    ws = Workspace.open(spec, cache_dir=cache_dir)
+    ws = Workspace.open(spec, cache_dir=cache_dir, allow=allow_paths)
     png, page = write_storyboard(ws, ws.plan())
     click.echo(f"wrote {png}")
     click.echo(f"wrote {page}")
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the catalogue as JSON (voices and languages too)."
+)
 @click.option("--voices", is_flag=True, help="List the voice presets and dubbing languages too.")
 def models(as_json: bool, voices: bool) -> None:
     """List the model catalogue: model, endpoint, inputs, ratios, durations, price."""
@@ -261,7 +336,12 @@ def schema() -> None:
 
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path), default=".")
-@click.option("--name", default="my-film", show_default=True)
+@click.option(
+    "--name",
+    default="my-film",
+    show_default=True,
+    help="The project's name: the spec is DIRECTORY/NAME.yaml and the outputs are named after it.",
+)
 def init(directory: Path, name: str) -> None:
     """Write a small, valid, commented starter project into DIRECTORY."""
     import re
@@ -296,14 +376,22 @@ def main(argv: list[str] | None = None) -> NoReturn:
     sys.exit(exit_status(argv))
 
 
+def _interrupted(exc: KeyboardInterrupt) -> str:
+    return str(exc) or "interrupted; the cache and lockfile are intact, run the same command to resume"
+
+
 def exit_status(argv: list[str] | None = None) -> int:
     """Run `vidspec ARGV`; every outcome, error or not, becomes the exit status returned here."""
     from vidspec.errors import InternalError, SpecError, VidspecError
 
     try:
         code = cli.main(args=argv, prog_name="vidspec", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("vidspec: aborted", err=True)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort; a build's KeyboardInterrupt says what was in flight and how to resume.
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            click.echo(f"vidspec: {_interrupted(exc.__cause__)}", err=True)
+        else:  # a question answered with Ctrl-C or end of input: nothing was done
+            click.echo("vidspec: aborted", err=True)
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
         exc.show()
@@ -314,11 +402,8 @@ def exit_status(argv: list[str] | None = None) -> int:
             _print_diagnostics(exc.diagnostics, err=True)
         click.echo(f"vidspec: {exc}", err=True)
         return exc.exit_code
-    except KeyboardInterrupt:
-        click.echo(
-            "vidspec: interrupted; the cache and lockfile are intact, run the same command to resume",
-            err=True,
-        )
+    except KeyboardInterrupt as exc:
+        click.echo(f"vidspec: {_interrupted(exc)}", err=True)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: one line for users, the traceback on request
         if os.environ.get("VIDSPEC_DEBUG"):

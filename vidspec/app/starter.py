@@ -12,7 +12,7 @@ name: {name}
 output:
   ratio: "1280:720"     # frame size of the final cut
   fps: 24
-budget: 200             # the most credits a full build may cost (1 credit = $0.01)
+budget: 200             # the most credits the film may cost, across builds (1 credit = $0.01)
 defaults:               # any scene field; a scene's own value wins
   model: gen4.5         # `vidspec models` lists every model, ratio and duration
   ratio: "1280:720"

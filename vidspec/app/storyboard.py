@@ -6,7 +6,6 @@ import contextlib
 import html
 import io
 import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from vidspec.core.graph import FileRef
 from vidspec.core.plan import Plan
 from vidspec.core.timing import narration_parts
 from vidspec.media.drawing.cards import font, title_card, wrap_text
-from vidspec.media.probe import ffmpeg_exe
+from vidspec.media.probe import ffmpeg_exe, run_child
 from vidspec.media.timeline import output_ratio
 from vidspec.store.atomic import atomic_write_bytes, atomic_write_text
 from vidspec.store.cache import Cache
@@ -41,7 +40,7 @@ class Tile:
 def _frame(path: Path, at: float) -> Image.Image | None:
     if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"):
         return Image.open(path).convert("RGB")
-    proc = subprocess.run(
+    proc = run_child(
         [
             ffmpeg_exe(),
             "-hide_banner",
@@ -158,6 +157,7 @@ def render_sheet(tiles: list[Tile], title: str) -> Image.Image:
 
 
 def write_storyboard(ws: Workspace, plan: Plan) -> tuple[Path, Path]:
+    ws.refuse_outputs_outside(ws.output_path())
     tiles = collect(ws, plan)
     out_dir = ws.output_path().parent
     png = out_dir / f"{ws.name}.storyboard.png"

@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vidspec.core.graph import Graph
+from vidspec.core.blame import spec_path
+from vidspec.core.budget import BUDGET_CODES
+from vidspec.core.diagnostics import format_path
+from vidspec.core.graph import Asset, Graph
 from vidspec.core.keys import FileDigests, graph_keys, key_parts
 from vidspec.core.lock import Lock
-from vidspec.core.plan import Plan, make_plan
+from vidspec.core.plan import CacheStatus, Plan, make_plan
+from vidspec.core.project_root import ALLOW_PATHS_ENV, ProjectPaths, output_files, output_path, split_allowed
 from vidspec.core.validate import Validated, project_name, validate_file
-from vidspec.errors import SpecError
-from vidspec.store.cache import Cache, LocalStore
+from vidspec.errors import ConfigError, SpecError
+from vidspec.media.inspect import inspect_media
+from vidspec.store.cache import Cache, Check, LocalStore
 from vidspec.store.lockfile import read_lock
+
+if TYPE_CHECKING:
+    from vidspec.backends.runway.config import RunwayConfig
 
 RUNWAY = "runway"
 PREVIEW = "preview"
+
+
+def allowed_paths(extra: Sequence[Path | str] = ()) -> tuple[Path, ...]:
+    """Folders outside the project that inputs may come from: --allow-path, then VIDSPEC_ALLOW_PATHS."""
+    return (*(Path(p) for p in extra), *split_allowed(os.environ.get(ALLOW_PATHS_ENV)))
+
+
+def validate_spec(
+    spec: Path,
+    *,
+    budget: float | None = None,
+    cache_dir: Path | str | None = None,
+    allow: Sequence[Path | str] = (),
+) -> Validated:
+    """Validate as every command does: inputs and outputs inside the project (outputs out of the cache this
+    command uses), and every image and video input looked inside by the media layer."""
+    paths = ProjectPaths.for_spec(
+        spec, allowed=allowed_paths(allow), cache=Cache.for_spec(spec, cache_dir).root
+    )
+    return validate_file(spec, budget=budget, paths=paths, inspect=inspect_media)
 
 
 @dataclass
@@ -37,9 +68,15 @@ class Workspace:
         cache_dir: Path | str | None = None,
         namespace: str = RUNWAY,
         budget: float | None = None,
+        over_budget_ok: bool = False,
+        allow: Sequence[Path | str] = (),
     ) -> Workspace:
-        validated = validate_file(spec, budget=budget)
-        if not validated.ok or validated.graph is None:
+        """``over_budget_ok``: budget findings (BUDGET_CODES) stay in the diagnostics instead of stopping.
+        ``allow``: extra folders inputs may come from (--allow-path), besides VIDSPEC_ALLOW_PATHS."""
+        validated = validate_spec(spec, budget=budget, cache_dir=cache_dir, allow=allow)
+        errors = {d.code for d in validated.diagnostics if d.severity == "error"}
+        tolerated = over_budget_ok and errors <= BUDGET_CODES
+        if validated.graph is None or (errors and not tolerated):
             raise SpecError("the spec has errors", list(validated.diagnostics.sorted()))
         graph = validated.graph
         digest = FileDigests()
@@ -60,18 +97,100 @@ class Workspace:
     def name(self) -> str:
         return project_name(self.graph.project, self.spec)
 
+    def locate(self, asset: Asset, wire_path: Sequence[str | int]) -> str:
+        """``file:line:col: scenes[0].image``: where the value at a wire path of the asset's request was written
+        (for the `issues` of a 400)."""
+        path = spec_path(self.graph, asset, wire_path)
+        src = self.validated.source
+        pos = src.position(path)
+        at = f"{src.file}:{pos[0]}:{pos[1]}" if pos else src.file
+        return f"{at}: {format_path(path)}"
+
     @property
     def store(self) -> LocalStore:
         return self.cache.store(self.namespace)
 
-    def plan(self, budget: float | None = None) -> Plan:
+    def plan(self, budget: float | None = None, *, runway: RunwayConfig | None = None) -> Plan:
+        """Every cached object is verified (sha256) first. A damaged or missing one is fetched again from its
+        task, unless the task is gone: asked of the API (a free GET, only for such objects) with ``runway``'s
+        key (default: the environment's), or remembered from a build that found it gone."""
+        statuses = self.cache_statuses(runway)
+        return make_plan(
+            str(self.spec), self.graph, self.keys, self.parts, statuses.__getitem__, self.lock, budget
+        )
+
+    def cache_statuses(self, runway: RunwayConfig | None = None) -> dict[str, CacheStatus]:
         store = self.store
-        return make_plan(str(self.spec), self.graph, self.keys, self.parts, store.has, self.lock, budget)
+        checks = {key: store.check(key) for key in set(self.keys.values())}
+        gone = {k for k, c in checks.items() if c.task_gone}
+        if self.namespace == RUNWAY:
+            ask = {
+                k: c.record.task_id
+                for k, c in checks.items()
+                if c.state in ("missing", "damaged") and k not in gone and c.record and c.record.task_id
+            }
+            if ask:
+                gone |= _gone_tasks(ask, runway)
+        return {k: _status(c, self.namespace, k in gone) for k, c in checks.items()}
+
+    def refuse_outputs_outside(self, output: Path) -> None:
+        """The last guard before writing `output` and the files beside it (validation already reported it at
+        its line): never outside the project, never inside the cache."""
+        paths = ProjectPaths.for_spec(self.spec, cache=self.cache.root)
+        for file in output_files(output, self.name):
+            problem = paths.output_problem(file)
+            if problem is not None:
+                raise ConfigError(f"not writing {os.path.normpath(file)}: it {problem[1]}")
 
     def output_path(self) -> Path:
-        out = self.graph.project.output.path
         base = self.spec.resolve().parent
-        path = base / out if out else base / "build" / f"{self.name}.mp4"
-        if self.namespace == PREVIEW:
-            path = path.with_name(f"{path.stem}.preview{path.suffix}")
-        return path
+        return output_path(base, self.graph.project.output.path, self.name, preview=self.namespace == PREVIEW)
+
+
+def _status(check: Check, namespace: str, gone: bool) -> CacheStatus:
+    if check.state == "ok":
+        return CacheStatus("cached")
+    if check.state == "absent":
+        return CacheStatus("absent")
+    # The preview renders again for free; Runway needs the task that made it.
+    task = check.record is not None and check.record.task_id is not None
+    return CacheStatus(check.state, refetchable=namespace == PREVIEW or (task and not gone))
+
+
+def _gone_tasks(tasks: Mapping[str, str], runway: RunwayConfig | None) -> set[str]:
+    """Keys whose task the API no longer has (404, or SUCCEEDED without an output). Without a key, or when the
+    API cannot be asked, nothing is taken as gone: the build finds out, and never pays for it unplanned."""
+    import asyncio
+
+    from vidspec.backends.runway.client import RetryPolicy, RunwayClient
+    from vidspec.backends.runway.config import RunwayConfig
+    from vidspec.errors import RunwayError, TaskNotFound, VidspecError
+
+    config = runway if runway is not None else RunwayConfig.from_env()
+    if not config.has_key:
+        return set()
+
+    async def ask() -> set[str]:
+        gone: set[str] = set()
+        limit = asyncio.Semaphore(8)
+        async with RunwayClient.from_config(config, retry=RetryPolicy(max_retries=2)) as client:
+
+            async def one(key: str, task_id: str) -> None:
+                async with limit:
+                    try:
+                        task = await client.get_task(task_id)
+                    except TaskNotFound:
+                        gone.add(key)
+                    except RunwayError:
+                        pass
+                    else:
+                        if task.status == "SUCCEEDED" and not task.output:
+                            gone.add(key)
+
+            await asyncio.gather(*(one(k, t) for k, t in tasks.items()))
+        return gone
+
+    try:
+        return asyncio.run(ask())
+    except VidspecError:  # a key that cannot be a header, a bad base URL: the build says so
+        return set()

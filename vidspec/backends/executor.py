@@ -2,14 +2,19 @@
 
 The scheduling here is the same for every backend; a Producer (runway/producer.py, preview/producer.py) makes
 one asset's file. Identical requests (same key) are made once and shared.
+
+A cached object is used only once its bytes match its record's sha256. A damaged one is moved aside
+(quarantine), and a damaged or missing one is fetched again from its recorded task (free); it is created
+anew only when the plan priced that (its key is in ``regenerate``). An input is checked again right before
+it goes to a create.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,7 +23,7 @@ from vidspec.core.hashing import file_sha256
 from vidspec.errors import AssetFailed as AssetFailed  # producers raise it; defined in errors.py
 from vidspec.errors import ProbeError
 from vidspec.media.probe import MediaInfo, probe
-from vidspec.store.cache import LocalStore, Record, now
+from vidspec.store.cache import Check, LocalStore, Record, now, verify_file
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -30,6 +35,7 @@ class Produced:
     credits_charged: int | None = None
     note: str | None = None
     possibly_billed: int = 0  # credits of create requests whose answer was lost
+    credits_api_estimate: int | None = None  # the create response's estimatedCost (Runway)
 
 
 class Producer(Protocol):
@@ -43,6 +49,19 @@ class Producer(Protocol):
         """Make one asset. Hold `slot` only while the generation itself runs (not while downloading)."""
         ...
 
+    async def refetch(
+        self,
+        asset: Asset,
+        key: str,
+        record: Record,
+        deps: Mapping[str, Path],
+        emit: Emit,
+        slot: asyncio.Semaphore,
+    ) -> Produced:
+        """The recorded output again, for free (Runway: from the recorded task; preview: rendered again).
+        Raises AssetFailed when it cannot be had; never creates (that costs credits, and needs a plan)."""
+        ...
+
 
 @dataclass
 class AssetResult:
@@ -51,7 +70,7 @@ class AssetResult:
     kind: str
     model: str
     key: str
-    state: str  # cached | done | shared | failed | skipped
+    state: str  # cached | done | refetched | shared | failed | skipped
     credits_estimated: int
     credits_charged: int | None = None
     task_id: str | None = None
@@ -61,6 +80,7 @@ class AssetResult:
     output_sha256: str | None = None
     possibly_billed: int = 0
     note: str | None = None
+    credits_api_estimate: int | None = None  # Runway's own estimate, from the create response
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +88,7 @@ class AssetResult:
             "state": self.state, "credits_estimated": self.credits_estimated,
             "credits_charged": self.credits_charged, "task_id": self.task_id, "error": self.error,
             "possibly_billed": self.possibly_billed, "duration": self.duration,
+            "credits_api_estimate": self.credits_api_estimate,
         }  # fmt: skip
 
 
@@ -87,6 +108,11 @@ class BuildReport:
     @property
     def cached(self) -> int:
         return sum(1 for r in self.results if r.state == "cached")
+
+    @property
+    def refetched(self) -> int:
+        """Cached files that were damaged or missing and were fetched again from their tasks (free)."""
+        return sum(1 for r in self.results if r.state == "refetched")
 
     @property
     def estimated(self) -> int:
@@ -126,12 +152,28 @@ def verify_media(path: Path, asset: Asset) -> MediaInfo:
     return info
 
 
+def _changed_input(deps: list[AssetResult]) -> str | None:
+    """An input that no longer matches the bytes checked earlier in this build (never upload it)."""
+    for dep in deps:
+        if dep.path is not None and dep.output_sha256 is not None:
+            if verify_file(dep.path, dep.output_sha256) != "ok":
+                return (
+                    f"its input '{dep.name}' ({dep.path}) changed on disk after it was checked "
+                    "(sha256 mismatch); not submitted. Run the build again"
+                )
+    return None
+
+
 class Executor:
-    def __init__(self, store: LocalStore, producer: Producer, emit: Emit) -> None:
+    def __init__(
+        self, store: LocalStore, producer: Producer, emit: Emit, *, regenerate: Collection[str] = ()
+    ) -> None:
         self.store = store
         self.producer = producer
         self.emit = emit
-        self._by_key: dict[str, asyncio.Future[AssetResult]] = {}
+        # Keys whose damaged or missing object the plan priced as a new create (its task is gone); every
+        # other damaged or missing object may only be fetched again.
+        self.regenerate = frozenset(regenerate)
         self._limits: dict[str, asyncio.Semaphore] = {}
 
     def _limit(self, asset: Asset) -> asyncio.Semaphore:
@@ -143,10 +185,23 @@ class Executor:
     async def run(self, assets: list[Asset], keys: Mapping[str, str]) -> BuildReport:
         start = time.monotonic()
         done: dict[str, asyncio.Task[AssetResult]] = {}
+        first_of: dict[str, asyncio.Task[AssetResult]] = {}
         for asset in assets:  # dependency order: deps are scheduled first
             deps = {d: done[d] for d in asset.deps}
-            done[asset.name] = asyncio.create_task(self._one(asset, keys[asset.name], deps))
-        results = list(await asyncio.gather(*done.values()))
+            key = keys[asset.name]
+            # The first asset of a key makes it; later ones share its result, whichever task runs first.
+            first = first_of.get(key)
+            done[asset.name] = asyncio.create_task(self._one(asset, key, deps, first))
+            first_of.setdefault(key, done[asset.name])
+        try:
+            results = list(await asyncio.gather(*done.values()))
+        except BaseException:
+            # A fatal error (a full disk, Ctrl-C): stop the others here, before the client closes under them
+            # and before any of them submits another create. What is in flight stays journaled.
+            for task in done.values():
+                task.cancel()
+            await asyncio.gather(*done.values(), return_exceptions=True)
+            raise
         return BuildReport(results, time.monotonic() - start)
 
     def _result(self, asset: Asset, key: str, state: str, **kw: Any) -> AssetResult:
@@ -168,12 +223,47 @@ class Executor:
             }
         )
 
+    def _shared(self, asset: Asset, key: str, first: AssetResult) -> AssetResult:
+        if first.state in ("cached", "skipped"):  # the same cache entry, or the same missing input
+            self._event(asset, first.state, **({"message": first.error} if first.error else {}))
+            return self._result(
+                asset,
+                key,
+                first.state,
+                credits_charged=first.credits_charged,
+                task_id=first.task_id,
+                path=first.path,
+                duration=first.duration,
+                output_sha256=first.output_sha256,
+                error=first.error,
+            )
+        state = "shared" if first.path is not None else "failed"
+        self._event(asset, "done" if first.path else "failed", shared_with=first.name)
+        return self._result(
+            asset,
+            key,
+            state,
+            path=first.path,
+            duration=first.duration,
+            task_id=first.task_id,
+            credits_charged=0,
+            output_sha256=first.output_sha256,
+            error=first.error,
+            note=f"same request as '{first.name}'",
+        )
+
     async def _one(
-        self, asset: Asset, key: str, deps: Mapping[str, asyncio.Task[AssetResult]]
+        self,
+        asset: Asset,
+        key: str,
+        deps: Mapping[str, asyncio.Task[AssetResult]],
+        first_task: asyncio.Task[AssetResult] | None = None,
     ) -> AssetResult:
-        hit = self.store.get(key)
-        if hit is not None:
-            rec, path = hit
+        if first_task is not None:  # same request as an earlier asset: make it once
+            return self._shared(asset, key, await first_task)
+        found = await asyncio.to_thread(self.store.check, key)
+        if found.ok and found.record is not None:
+            rec = found.record
             self._event(asset, "cached")
             return self._result(
                 asset,
@@ -181,39 +271,82 @@ class Executor:
                 "cached",
                 credits_charged=rec.credits_charged,
                 task_id=rec.task_id,
-                path=path,
+                path=found.path,
                 duration=rec.duration,
                 output_sha256=rec.output_sha256,
             )
+        refetch = found.state in ("missing", "damaged") and key not in self.regenerate
         dep_paths: dict[str, Path] = {}
+        dep_results: list[AssetResult] = []
         for name, task in deps.items():
             dep = await task
             if dep.path is None:
+                if refetch:  # the recorded output does not need its inputs again
+                    continue
                 self._event(asset, "skipped", message=f"needs '{name}', which failed")
                 return self._result(asset, key, "skipped", error=f"needs '{name}', which failed")
             dep_paths[name] = dep.path
-        self._event(asset, "waiting")
-        if key in self._by_key:  # same request as another asset: make it once
-            first = await self._by_key[key]
-            state = "shared" if first.path is not None else "failed"
-            self._event(asset, "done" if first.path else "failed", shared_with=first.name)
-            return self._result(
-                asset,
-                key,
-                state,
-                path=first.path,
-                duration=first.duration,
-                task_id=first.task_id,
-                credits_charged=0,
-                output_sha256=first.output_sha256,
-                error=first.error,
-                note=f"same request as '{first.name}'",
-            )
-        fut: asyncio.Future[AssetResult] = asyncio.get_running_loop().create_future()
-        self._by_key[key] = fut
-        result = await self._make(asset, key, dep_paths)
-        fut.set_result(result)
+            dep_results.append(dep)
+        if not refetch:
+            self._event(asset, "waiting")
+        if refetch:
+            result = await self._refetch(asset, key, found, dep_paths)
+        else:
+            if found.state == "damaged":  # a planned create replaces it; the bad file is kept aside
+                await asyncio.to_thread(self.store.quarantine, key)
+            bad = await asyncio.to_thread(_changed_input, dep_results)
+            if bad is not None:
+                self._event(asset, "failed", message=bad)
+                result = self._result(asset, key, "failed", error=bad)
+            else:
+                result = await self._make(asset, key, dep_paths)
         return result
+
+    async def _refetch(
+        self, asset: Asset, key: str, found: Check, dep_paths: Mapping[str, Path]
+    ) -> AssetResult:
+        """A damaged (moved aside first) or missing object, fetched again and checked like a new download."""
+        assert found.record is not None
+        rec = found.record
+        started = time.monotonic()
+        why = "cached file damaged (sha256 mismatch)" if found.state == "damaged" else "cached file missing"
+        if found.state == "damaged":
+            moved = await asyncio.to_thread(self.store.quarantine, key)
+            if moved is not None:
+                why += f"; moved to {moved} (quarantine)"
+        self._event(asset, "refetching", message=f"{why}; fetching it again", task_id=rec.task_id)
+        try:
+            produced = await self.producer.refetch(asset, key, rec, dep_paths, self.emit, self._limit(asset))
+            self._event(asset, "verifying")
+            info = await asyncio.to_thread(verify_media, produced.path, asset)
+            digest = await asyncio.to_thread(file_sha256, produced.path)
+        except AssetFailed as exc:
+            self._event(asset, "failed", message=str(exc), elapsed=round(time.monotonic() - started, 2))
+            return self._result(asset, key, "failed", error=str(exc), task_id=rec.task_id)
+        note = produced.note
+        if digest != rec.output_sha256:
+            note = "the file fetched again differs from the recorded sha256; recorded the new one"
+        duration = None if asset.media == "image" else round(info.duration, 3)
+        record = replace(
+            rec,
+            file=key.split(":", 1)[1] + produced.path.suffix,
+            output_sha256=digest,
+            size=produced.path.stat().st_size,
+            duration=duration,
+        )
+        path = await asyncio.to_thread(self.store.put, key, produced.path, record)
+        self._event(asset, "refetched", elapsed=round(time.monotonic() - started, 2), message=note)
+        return self._result(
+            asset,
+            key,
+            "refetched",
+            credits_charged=rec.credits_charged,
+            task_id=rec.task_id,
+            path=path,
+            duration=duration,
+            output_sha256=digest,
+            note=note,
+        )
 
     async def _make(self, asset: Asset, key: str, dep_paths: Mapping[str, Path]) -> AssetResult:
         started = time.monotonic()
@@ -268,4 +401,5 @@ class Executor:
             output_sha256=digest,
             note=produced.note,
             possibly_billed=produced.possibly_billed,
+            credits_api_estimate=produced.credits_api_estimate,
         )

@@ -141,7 +141,7 @@ CATALOG: tuple[ModelRow, ...] = (
     ModelRow("gen4.5", "image_to_video", "video", frozenset({"image", "text"}), frozenset({"image", "text"}),
              _GEN45_PRICE, GEN4_RATIOS, _D2_10, _RUNWAY_OPTS),
     ModelRow("gen4_turbo", "image_to_video", "video", frozenset({"image", "text"}), frozenset({"image"}),
-             Price("second", 5), GEN4_RATIOS, (5, 10), _RUNWAY_OPTS),
+             Price("second", 5), GEN4_RATIOS, _D2_10, _RUNWAY_OPTS),  # OpenAPI: 2-10 (the brief: 5 or 10)
     ModelRow("veo3.1", "text_to_video", "video", frozenset({"text"}), frozenset({"text"}),
              _VEO_PRICE, VEO_RATIOS, (4, 6, 8), _VEO_OPTS),
     ModelRow("veo3.1", "image_to_video", "video", frozenset({"image", "text"}), frozenset({"image"}),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -16,6 +16,7 @@ CODES: dict[str, str] = {
     "VS003": "the spec file is empty",
     "VS004": "the top level of the spec is not a mapping",
     "VS005": "a key appears twice in the same mapping",
+    "VS006": "a string holds a control character (written with an escape such as \\0)",
     "VS101": "unknown key",
     "VS102": "a value has the wrong type",
     "VS103": "a required field is missing",
@@ -41,6 +42,13 @@ CODES: dict[str, str] = {
     "VS305": "a file is over the API's size limit",
     "VS306": "the length of an input video cannot be read",
     "VS307": "an input video's length is outside what the model accepts",
+    "VS308": "an input resolves outside the project (an absolute path, `..` or a symlink)",
+    "VS309": "an output would be written outside the project",
+    "VS310": "an output would be written inside the cache directory",
+    "VS311": "an input is not a regular file (a FIFO, a device or a socket)",
+    "VS312": "a data URI is malformed (not base64, no media type, or empty)",
+    "VS313": "a data URI's media type or content does not fit its slot",
+    "VS314": "an input does not decode (a damaged image, or a video without a video stream)",
     "VS401": "a reference image tag is invalid",
     "VS402": "too many reference images",
     "VS403": "the prompt refers to an @tag that no reference image defines",
@@ -66,6 +74,8 @@ class Diagnostic:
     file: str | None = None
     line: int | None = None
     column: int | None = None
+    # The text of that line, for the caret under the column in the text output (not part of the JSON).
+    source_line: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
@@ -75,8 +85,10 @@ class Diagnostic:
     def path_str(self) -> str:
         return format_path(self.path)
 
-    def located(self, file: str | None, line: int | None, column: int | None) -> Diagnostic:
-        return replace(self, file=file, line=line, column=column)
+    def located(
+        self, file: str | None, line: int | None, column: int | None, source_line: str | None = None
+    ) -> Diagnostic:
+        return replace(self, file=file, line=line, column=column, source_line=source_line)
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,11 @@ FORMATS: dict[MediaKind, tuple[str, ...]] = {
 }
 
 
+# A look inside an input (a file, or a data URI's bytes) from the media layer, which may decode: None when it
+# is sound, else what is wrong, worded to follow the input's name ("is not a readable image: ...").
+MediaInspector = Callable[[MediaKind, Path | bytes], str | None]
+
+
 @dataclass(frozen=True)
 class InputRef:
     raw: str
@@ -30,6 +36,14 @@ class InputRef:
         return Path(target).suffix.lower()
 
 
+def is_file(path: Path) -> bool:
+    """A file there; False, not an OSError, for a name the file system refuses (ENAMETOOLONG)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def is_url(raw: str) -> bool:
     return "://" in raw or raw.startswith("data:")
 
@@ -37,7 +51,12 @@ def is_url(raw: str) -> bool:
 def input_ref(raw: str, base: Path) -> InputRef:
     if is_url(raw):
         return InputRef(raw, url=raw)
-    return InputRef(raw, path=(base / raw).resolve() if not Path(raw).is_absolute() else Path(raw))
+    if Path(raw).is_absolute():
+        return InputRef(raw, path=Path(raw))
+    try:
+        return InputRef(raw, path=(base / raw).resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL: validation reports it (VS308)
+        return InputRef(raw, path=base / raw)
 
 
 def media_kind_of(ref: InputRef, default: MediaKind = "image") -> MediaKind:

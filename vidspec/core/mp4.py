@@ -1,7 +1,8 @@
-"""Read an MP4/MOV's duration from its `mvhd` box, in pure Python (no ffmpeg, no decode)."""
+"""Read an MP4/MOV's duration (its `mvhd` box) and its tracks' kinds, in pure Python (no ffmpeg, no decode)."""
 
 from __future__ import annotations
 
+import io
 import struct
 from pathlib import Path
 from typing import BinaryIO
@@ -53,3 +54,31 @@ def mp4_duration(path: Path) -> float | None:
     except (OSError, struct.error, IndexError):
         return None
     return None
+
+
+def mp4_track_handlers(source: Path | bytes) -> set[bytes] | None:
+    """The handler type of every track (b"vide", b"soun", ...), or None when no `moov` box can be read.
+
+    `source` is a file or the bytes of one (a data URI's)."""
+    try:
+        with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as f:
+            f.seek(0, 2)
+            end = f.tell()
+            found: set[bytes] | None = None
+            for kind, body, box_end in _boxes(f, 0, end):
+                if kind != b"moov":
+                    continue
+                found = set() if found is None else found
+                for trak, tbody, tend in _boxes(f, body, box_end):
+                    if trak != b"trak":
+                        continue
+                    for mdia, mbody, mend in _boxes(f, tbody, tend):
+                        if mdia != b"mdia":
+                            continue
+                        for hdlr, hbody, hend in _boxes(f, mbody, mend):
+                            if hdlr == b"hdlr" and hend - hbody >= 12:
+                                f.seek(hbody + 8)  # version and flags, pre_defined, then handler_type
+                                found.add(f.read(4))
+            return found
+    except (OSError, struct.error, IndexError, ValueError):
+        return None

@@ -11,10 +11,27 @@ from vidspec.core.graph import Asset, AssetRef, FileRef, Graph
 from vidspec.core.lock import Lock
 from vidspec.core.requests import field_of, sent_fields
 
-Action = Literal["cached", "create", "regenerate", "reuse"]
-# A cache lookup: key -> whether the output is there. Injected, so the plan itself does no I/O.
-Lookup = Callable[[str], bool]
-ReasonCode = Literal["cached", "new", "missing", "same_request", "dep_regenerated", "changed"]
+Action = Literal["cached", "create", "regenerate", "reuse", "refetch"]
+ReasonCode = Literal[
+    "cached", "new", "missing", "same_request", "dep_regenerated", "changed", "damaged", "file_missing",
+    "task_gone",
+]  # fmt: skip
+CacheState = Literal["cached", "absent", "missing", "damaged"]
+
+
+@dataclass(frozen=True)
+class CacheStatus:
+    """What the cache holds for a key. missing: the record is there but its file is not; damaged: the file's
+    bytes do not match the record's sha256. ``refetchable``: the recorded task (or a free re-render) can give
+    the file again; when False the output must be generated again, for credits."""
+
+    state: CacheState
+    refetchable: bool = True
+
+
+# A cache lookup: key -> whether the output is there (a bool), or a CacheStatus. Injected, so the plan itself
+# does no I/O.
+Lookup = Callable[[str], "bool | CacheStatus"]
 Change = Literal["changed", "bytes_changed", "removed"]
 
 
@@ -32,6 +49,7 @@ class Reason:
     same_as: str | None = None  # same_request: the asset that makes this request
     dependency: Asset | None = None  # dep_regenerated: the dependency that is made again
     changes: tuple[FieldChange, ...] = ()  # changed: what changed, by field (empty: the request as a whole)
+    cache: CacheState | None = None  # task_gone: what happened to the cached file ("missing" or "damaged")
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,11 @@ class PlanRow:
     @property
     def spends(self) -> bool:
         return self.action in ("create", "regenerate")
+
+    @property
+    def refetch(self) -> bool:
+        """The cached file is fetched again from its task (or re-rendered by the free preview): no credits."""
+        return self.action == "refetch"
 
 
 @dataclass(frozen=True)
@@ -111,13 +134,23 @@ def make_plan(
     by_name = graph.by_name()
     for asset in graph.assets:
         key = keys[asset.name]
-        if lookup(key):
+        found = lookup(key)
+        status = found if isinstance(found, CacheStatus) else CacheStatus("cached" if found else "absent")
+        if status.state == "cached":
             rows.append(PlanRow(asset, key, "cached", Reason("cached")))
             continue
         if key in first_by_key:
             rows.append(PlanRow(asset, key, "reuse", Reason("same_request", same_as=first_by_key[key])))
             continue
         first_by_key[key] = asset.name
+        if status.state in ("missing", "damaged"):
+            if status.refetchable:  # the same output again: dependents are unaffected
+                code: ReasonCode = "damaged" if status.state == "damaged" else "file_missing"
+                rows.append(PlanRow(asset, key, "refetch", Reason(code)))
+            else:
+                regenerated.add(asset.name)
+                rows.append(PlanRow(asset, key, "regenerate", Reason("task_gone", cache=status.state)))
+            continue
         regenerated.add(asset.name)
         entry = lock.assets.get(asset.name) if lock else None
         if entry is None:

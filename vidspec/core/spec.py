@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import re
+import types
+import typing
+from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+
+from vidspec.core import catalog as cat
 
 SCENE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -13,14 +22,88 @@ NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)]
 Seed = Annotated[int, Field(ge=0, le=4_294_967_295)]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-OUTPUT_SUFFIX_PATTERN = r"(?i)\.(mp4|mov)$"
+# Every pattern is published in the JSON Schema too, so it must be ECMA-262 as well as what pydantic runs:
+# no inline flags such as (?i), no \A or \Z, no (?P<name>...).
+OUTPUT_SUFFIX_PATTERN = r"\.([mM][pP]4|[mM][oO][vV])$"
 Transition = Literal["cut", "crossfade", "fade"]
 Fit = Literal["cover", "contain", "stretch"]
 FitAudio = Literal["extend", "trim", "error"]
 
 
+# Far past every real bound (a seed's is 2**32 - 1); beyond it a float no longer holds every whole number.
+MAX_MAGNITUDE = 2**53
+# YAML refuses these raw, but its escapes ("\0", "\e") make them; no prompt, name or file path holds one.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _admits_number(tp: Any) -> bool:
+    if tp in (int, float):
+        return True
+    if typing.get_origin(tp) is Literal:
+        return any(isinstance(a, (int, float)) and not isinstance(a, bool) for a in typing.get_args(tp))
+    return any(_admits_number(a) for a in typing.get_args(tp))
+
+
+@cache
+def numeric_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of a spec model that take a number (alone or in a union)."""
+    return frozenset(name for name, info in model.model_fields.items() if _admits_number(info.annotation))
+
+
+def _as_float(bound: object) -> float | None:
+    return float(bound) if isinstance(bound, int | float) else None
+
+
+def numeric_bounds(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:
+    """(lowest, highest) a numeric field allows, from its annotations; None where it is open."""
+    lo: float | None = None
+    hi: float | None = None
+    info = model.model_fields.get(name)
+    if info is None:
+        return lo, hi
+    todo: list[Any] = [info.annotation, *info.metadata]
+    while todo:
+        item = todo.pop()
+        for attr in ("ge", "gt"):  # annotated_types.Ge / Gt, as pydantic records Field(ge=...)
+            lo = _as_float(getattr(item, attr, None)) if hasattr(item, attr) else lo
+        for attr in ("le", "lt"):
+            hi = _as_float(getattr(item, attr, None)) if hasattr(item, attr) else hi
+        if isinstance(item, FieldInfo):  # Field(...) inside Annotated
+            todo.extend(item.metadata)
+        elif typing.get_origin(item) in (typing.Annotated, typing.Union, types.UnionType):
+            todo.extend(typing.get_args(item))
+    return lo, hi
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_values(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every field, before its own checks: a string without control characters (a NUL in a path ends in
+        a ValueError from the OS); a number finite and small enough to be a float.
+
+        A YAML integer has any number of digits: left to pydantic, a 400-digit one is "not a number" for a
+        float field, passes an unbounded int field, and ends as an OverflowError in float() further on."""
+        if isinstance(value, str):
+            bad = CONTROL_CHARACTER.search(value)
+            if bad is not None:
+                raise PydanticCustomError(
+                    "control_character",
+                    "Input holds the control character U+{code}",
+                    {"code": f"{ord(bad.group()):04X}"},
+                )
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        if info.field_name not in numeric_fields(cls):
+            return value
+        if isinstance(value, float) and not math.isfinite(value):
+            raise PydanticCustomError("finite_number", "Input should be a finite number")
+        if abs(value) > MAX_MAGNITUDE:
+            raise PydanticCustomError("number_too_large", "Input is too far out of range")
+        return value
 
 
 class ReferenceImage(_Model):
@@ -164,7 +247,41 @@ class Project(_Model):
 SCENE_FIELD_NAMES: tuple[str, ...] = tuple(SceneFields.model_fields)
 
 
+# A spec may name its schema for editors (`"$schema": "..."`, in JSON or YAML); vidspec ignores it.
+SCHEMA_KEY = "$schema"
+
+
+def _ratios(kind: cat.Kind) -> list[str]:
+    return list(dict.fromkeys(r for row in cat.CATALOG if row.kind == kind for r in row.ratios))
+
+
+def _closed_sets() -> dict[str, dict[str, list[str]]]:
+    """Plain-string fields whose values the catalogue lists: enums in the published schema, so editors
+    complete them and flag a typo. Validation keeps them strings: vidspec's own rules say what is wrong,
+    with a did-you-mean (VS201, VS204, VS501, VS503)."""
+    scene = {"model": cat.models_of_kind("video"), "ratio": _ratios("video"), "voice": list(cat.VOICES)}
+    return {
+        "Scene": scene,
+        "Defaults": scene,
+        "GeneratedImage": {"model": cat.models_of_kind("image"), "ratio": _ratios("image")},
+        "Narration": {"model": cat.models_of_kind("speech"), "voice": list(cat.VOICES)},
+        "Sfx": {"model": cat.models_of_kind("sound")},
+        "Dub": {"model": cat.models_of_kind("dub"), "language": list(cat.DUB_LANGUAGES)},
+    }
+
+
 def json_schema() -> dict[str, Any]:
     schema = Project.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    for model, fields in _closed_sets().items():
+        props = schema["$defs"][model]["properties"]
+        for name, values in fields.items():
+            # `str | None` is anyOf [string, null]: the enum goes on the string branch, null stays allowed.
+            for branch in props[name].get("anyOf", [props[name]]):
+                if branch.get("type") == "string":
+                    branch["enum"] = values
+    schema["properties"] = {
+        SCHEMA_KEY: {"type": "string", "description": "the JSON Schema this file follows, for editors"},
+        **schema["properties"],
+    }
     return schema

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidspec.core import catalog as cat
-from vidspec.core.inputs import InputRef, input_ref, video_row
+from vidspec.core.inputs import InputRef, MediaInspector, input_ref, is_file, video_row
 from vidspec.core.mp4 import mp4_duration
+from vidspec.core.project_root import ProjectPaths
 from vidspec.core.resolve import DEFAULT_DURATION, ResolvedScene
 from vidspec.core.spec import Narration, Project
 
@@ -42,9 +43,19 @@ class Timing:
     base: Path
     scenes: list[ResolvedScene] = field(default_factory=list)
     _durations: dict[Path, float | None] = field(default_factory=dict)
+    # Validation's view of the inputs: where they may be (None: anywhere), and a look inside each one from
+    # the media layer (None: magic bytes only; core decodes nothing).
+    paths: ProjectPaths | None = None
+    inspect: MediaInspector | None = None
+
+    def may_read(self, ref: InputRef) -> bool:
+        """A local regular file inside the project: never read a file outside it, not even its header."""
+        if ref.path is None or not is_file(ref.path):
+            return False
+        return self.paths is None or self.paths.input_problem(ref.raw) is None
 
     def video_length(self, ref: InputRef) -> float | None:
-        if ref.path is None or not ref.path.is_file():
+        if ref.path is None or not self.may_read(ref):
             return None
         if ref.path not in self._durations:
             self._durations[ref.path] = mp4_duration(ref.path)

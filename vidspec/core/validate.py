@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,14 @@ from vidspec.core import rules
 from vidspec.core.budget import budget_limit, over_budget
 from vidspec.core.diagnostics import Diagnostic, Diagnostics, PathT, error, format_path
 from vidspec.core.graph import Graph, build_graph
+from vidspec.core.inputs import MediaInspector
+from vidspec.core.project_root import ProjectPaths
 from vidspec.core.resolve import resolve
+from vidspec.core.rules.files import check_outputs
 from vidspec.core.source import Source, load_file, load_text
 from vidspec.core.spec import (
+    MAX_MAGNITUDE,
+    SCHEMA_KEY,
     Defaults,
     Dub,
     GeneratedImage,
@@ -25,6 +31,7 @@ from vidspec.core.spec import (
     ReferenceImage,
     Scene,
     Sfx,
+    numeric_bounds,
 )
 from vidspec.core.timing import Timing
 
@@ -60,11 +67,43 @@ def _model_at(path: PathT) -> type[BaseModel]:
     return model
 
 
+_LONG = 10**21  # from here on a number is described by its length, not printed whole
+
+
+def _digits(value: int) -> int:
+    n = abs(value)
+    d = int(math.log10(n))  # a float estimate, exact after the two checks below
+    if n >= 10 ** (d + 1):
+        d += 1
+    elif n < 10**d:
+        d -= 1
+    return d + 1
+
+
+def show_number(value: Any) -> str:
+    """A number as a message shows it: a 400-digit one by its length (str() refuses past 4300 digits)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int) and abs(value) >= _LONG:
+        sign = "" if value > 0 else "negative "
+        return f"a {sign}{_digits(value)}-digit number"
+    return repr(value)
+
+
+def _range_hint(path: PathT) -> str:
+    lo, hi = (None, None)
+    if path and isinstance(path[-1], str):
+        lo, hi = numeric_bounds(_model_at(path[:-1]), path[-1])
+    if lo is not None and hi is not None:
+        return f"`{path[-1]}` takes {lo:.15g} to {hi:.15g}"
+    return f"a number in a spec stays within ±{MAX_MAGNITUDE} (2^53)"
+
+
 def _describe_value(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
-        return f"the number {value}"
+        return show_number(value) if abs(value) >= _LONG else f"the number {value}"
     if isinstance(value, float):
         return f"the number {value!r}"
     if isinstance(value, str):
@@ -165,13 +204,21 @@ def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
         return error("VS104", f"output path {value!r} must be an .mp4 or .mov file", path,
                      "for example build/film.mp4"), False  # fmt: skip
     if t == "finite_number":
-        return error("VS105", f"`{name}` must be a finite number, not {value}", path, None), False
+        hint = _range_hint(path)
+        return error("VS105", f"`{name}` must be a finite number, not {value}", path, hint), False
+    if t == "control_character":
+        code = err.get("ctx", {}).get("code", "")
+        return error("VS006", f"`{name}` holds the control character U+{code}", path,
+                     "remove it; YAML escapes such as \\0 or \\e write these, and no prompt or file name holds one"), False  # fmt: skip
+    if t == "number_too_large":
+        hint = _range_hint(path)
+        return error("VS105", f"`{name}` is {show_number(value)}: far out of range", path, hint), False
     if t == "string_too_long":
         return error("VS105", f"`{name}` is too long", path, None), False
     if t == "too_short" and name == "scenes":
         return error("VS108", "the spec has no scenes", path, "add at least one scene under `scenes:`"), False
     if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return error("VS105", f"`{name}` is {value}: {err['msg'].lower()}", path, None), False
+        return error("VS105", f"`{name}` is {show_number(value)}: {err['msg'].lower()}", path, None), False
     word = _TYPE_WORDS.get(t)
     if word:
         hint = None
@@ -233,10 +280,25 @@ def _partial_project(data: dict[str, Any]) -> tuple[Project, list[int]]:
     return project, index_map
 
 
-def validate_source(src: Source, diags: Diagnostics, *, budget: float | None = None) -> Validated:
+def validate_source(
+    src: Source,
+    diags: Diagnostics,
+    *,
+    budget: float | None = None,
+    paths: ProjectPaths | None = None,
+    inspect: MediaInspector | None = None,
+) -> Validated:
+    """`paths`: where inputs and outputs may be (default: the spec's project, the default cache); `inspect`:
+    the media layer's look inside each image and video input (default: magic bytes only)."""
     if diags.has_errors() or not isinstance(src.data, dict):
         return Validated(src, diags)
     data = src.data
+    if SCHEMA_KEY in data:  # an editor's pointer to the schema, not part of the film
+        if not isinstance(data[SCHEMA_KEY], str):
+            value = _describe_value(data[SCHEMA_KEY])
+            message = f"`{SCHEMA_KEY}` should be a string (the schema's URL or path), not {value}"
+            diags.add(src.locate(error("VS102", message, (SCHEMA_KEY,))))
+        data = {k: v for k, v in data.items() if k != SCHEMA_KEY}
     base = Path(src.file).resolve().parent
     project: Project
     index_map: list[int] = []
@@ -251,8 +313,9 @@ def validate_source(src: Source, diags: Diagnostics, *, budget: float | None = N
     if not partial:
         index_map = list(range(len(project.scenes)))
     scenes = resolve(project)
-    ctx = Timing(project, base, scenes)
-    found: list[Diagnostic] = []
+    paths = paths if paths is not None else ProjectPaths.for_spec(Path(src.file))
+    ctx = Timing(project, base, scenes, paths=paths, inspect=inspect)
+    found: list[Diagnostic] = list(check_outputs(project, project_name(project, Path(src.file)), paths))
     for rs in scenes:
         found.extend(rules.check_scene(rs, ctx))
     found.extend(rules.check_project(project, ctx, scenes))
@@ -289,9 +352,15 @@ def _remap(diag: Diagnostic, index_map: list[int]) -> Diagnostic:
     return diag
 
 
-def validate_file(path: Path, *, budget: float | None = None) -> Validated:
+def validate_file(
+    path: Path,
+    *,
+    budget: float | None = None,
+    paths: ProjectPaths | None = None,
+    inspect: MediaInspector | None = None,
+) -> Validated:
     src, diags = load_file(path)
-    return validate_source(src, diags, budget=budget)
+    return validate_source(src, diags, budget=budget, paths=paths, inspect=inspect)
 
 
 def validate_text(text: str, file: str = "spec.yaml", *, budget: float | None = None) -> Validated:

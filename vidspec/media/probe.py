@@ -1,14 +1,21 @@
-"""Media facts from the bundled ffmpeg (imageio-ffmpeg ships no ffprobe), and the one way to run it for them."""
+"""Media facts from the bundled ffmpeg (imageio-ffmpeg ships no ffprobe), the one way to run it for them, and
+the one way vidspec starts any child process (run_child, popen_child): children die with their parent."""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
+import signal
 import subprocess
+import sys
 import wave
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 
 from vidspec.errors import ProbeError as ProbeError  # defined in errors.py
 from vidspec.errors import StitchError
@@ -24,8 +31,11 @@ __all__ = [
     "last_time",
     "mean_volume_db",
     "measured_duration",
+    "ffmpeg_write_error",
     "parse_ffmpeg_info",
+    "popen_child",
     "probe",
+    "run_child",
     "run_ffmpeg",
     "wav_length",
 ]
@@ -45,7 +55,72 @@ def ffmpeg_command(*args: str) -> list[str]:
 
 def run_ffmpeg(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ffmpeg to completion, stdout and stderr captured as text (stderr carries what it reports)."""
-    return subprocess.run(ffmpeg_command(*args), capture_output=True, text=True, errors="replace")
+    return run_child(ffmpeg_command(*args), capture_output=True, text=True, errors="replace")
+
+
+# ---------------------------------------------------------------- children that die with their parent
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+@lru_cache(maxsize=1)
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, resolved in the parent so the forked child only calls it; None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def _die_with(prctl: Callable[..., int], parent: int) -> None:
+    # Runs in the child between fork and exec: SIGKILL when the parent dies, and if it already has (the
+    # child was re-parented before the call took effect), die now.
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _child_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    prctl = _prctl()
+    if prctl is not None and "preexec_fn" not in kwargs:
+        kwargs["preexec_fn"] = partial(_die_with, prctl, os.getpid())
+    return kwargs
+
+
+def popen_child(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
+    """subprocess.Popen for every child vidspec starts: on Linux the child gets PR_SET_PDEATHSIG, so a
+    SIGKILLed build leaves no ffmpeg running. The signal follows the spawning *thread*: the thread that
+    starts a child must wait for it (every caller here does)."""
+    return subprocess.Popen(list(cmd), **_child_options(kwargs))
+
+
+def run_child(cmd: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
+    """subprocess.run with the same guarantee as popen_child."""
+    return subprocess.run(list(cmd), **_child_options(kwargs))
+
+
+# ffmpeg exits with -AVERROR & 0xff: 228 is -ENOSPC. Only causes that can only come from writing count (a
+# "Permission denied" may be about reading an input).
+_FFMPEG_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+_FFMPEG_WRITE_TEXT = {errno.ENOSPC: "No space left on device", errno.EROFS: "Read-only file system"}
+
+
+def ffmpeg_write_error(returncode: int, stderr: str) -> OSError | None:
+    """The OSError behind a failed ffmpeg run when it failed to write its output (a full disk, a
+    read-only file system), from its exit status or its log; None otherwise."""
+    if returncode == 0:
+        return None
+    code = next((e for e in _FFMPEG_WRITE_ERRNOS if returncode == 256 - e), None)
+    if code is None:
+        code = next((e for e, text in _FFMPEG_WRITE_TEXT.items() if text in stderr), None)
+    return None if code is None else OSError(code, os.strerror(code))
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ class Timeline:
     preset: str = "medium"
     crf: int = 20
     engine: Engine = "ffmpeg"
+    # (path, sha256) of inputs that must still hold those bytes when the cut is made (the cached outputs)
+    checksums: tuple[tuple[str, str], ...] = ()
 
 
 def output_ratio(graph: Graph) -> str:
@@ -85,8 +87,9 @@ def build_timeline(
     output: Path,
     *,
     preset: str | None = None,
+    checksums: Mapping[str, str] | None = None,
 ) -> Timeline:
-    """`paths` maps asset names to their cached files."""
+    """`paths` maps asset names to their cached files; `checksums` their paths to the sha256 they hold."""
     project = graph.project
     w, h = ratio_size(output_ratio(graph))
     cuts = []
@@ -139,4 +142,5 @@ def build_timeline(
         project.output.captions,
         preset or project.output.preset,
         engine=project.output.engine,
+        checksums=tuple(sorted((checksums or {}).items())),
     )

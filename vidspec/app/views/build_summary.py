@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from vidspec.app.views.plan import budget_json, budget_lines
 from vidspec.app.workspace import RUNWAY
 from vidspec.backends.executor import BuildReport
 
@@ -16,9 +17,9 @@ if TYPE_CHECKING:  # the view only reads an outcome; it never runs a build
 
 def build_summary(outcome: BuildOutcome, backend: str) -> dict[str, Any]:
     report = outcome.report
-    return {
+    summary: dict[str, Any] = {
         "event": "summary", "backend": backend, "assets": len(report.results),
-        "generated": report.generated, "cached": report.cached,
+        "generated": report.generated, "cached": report.cached, "refetched": report.refetched,
         "failed": [{"asset": r.name, "scene": r.scene, "error": r.error} for r in report.failed],
         "credits_estimated": report.estimated,
         "credits_charged": report.charged, "credits_possibly_billed": report.possibly_billed,
@@ -28,21 +29,32 @@ def build_summary(outcome: BuildOutcome, backend: str) -> dict[str, Any]:
         "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
         "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
     }  # fmt: skip
+    if outcome.budget is not None:  # a Runway build: both limits, and what this build committed
+        summary["budget"] = budget_json(outcome.budget, outcome.committed)
+    return summary
 
 
 def render_build_summary(summary: dict[str, Any], report: BuildReport, console: Console) -> None:
     if summary["backend"] == RUNWAY and report.results:
         table = Table(title="cost ledger (credits)", box=None)
-        for col in ("asset", "state", "estimated", "charged"):
-            table.add_column(col, justify="right" if col in ("estimated", "charged") else "left")
+        # Runway's own estimate (from the create answers), when this build has any
+        runway_est = any(r.credits_api_estimate is not None for r in report.results)
+        cols = ("asset", "state", "estimated", *(("runway estimate",) if runway_est else ()), "charged")
+        for col in cols:
+            table.add_column(col, justify="left" if col in ("asset", "state") else "right")
         for r in report.results:
             charged = "-" if r.credits_charged is None else str(r.credits_charged)
-            table.add_row(r.name, r.state, str(r.credits_estimated), charged)
+            api = "-" if r.credits_api_estimate is None else str(r.credits_api_estimate)
+            table.add_row(r.name, r.state, str(r.credits_estimated), *((api,) if runway_est else ()), charged)
         console.print(table)
+    again = f"{summary['refetched']} fetched again (free), " if summary.get("refetched") else ""
     console.print(
-        f"{summary['generated']} generated, {summary['cached']} cached, {len(summary['failed'])} failed; "
+        f"{summary['generated']} generated, {summary['cached']} cached, {again}{len(summary['failed'])} failed; "
         f"charged {summary['credits_charged']} credits"
     )
+    if summary.get("budget"):
+        for line in budget_lines(summary["budget"], after=True):
+            console.print(line)
     for note in summary["notices"]:
         console.print(f"[yellow]note:[/] {note}")
     for f in summary["failed"]:

@@ -17,6 +17,8 @@ from rich.table import Table
 STYLE = {
     "done": "green",
     "cached": "green",
+    "refetched": "green",
+    "refetching": "cyan",
     "failed": "red",
     "skipped": "red",
     "queued": "yellow",
@@ -97,7 +99,7 @@ class LiveView:
         if event.get("event") == "asset":
             name = event["asset"]
             self.started.setdefault(name, time.monotonic())
-            if event.get("state") in ("done", "failed", "skipped", "cached"):
+            if event.get("state") in ("done", "failed", "skipped", "cached", "refetched"):
                 self.ended[name] = time.monotonic()
             row = self.rows.setdefault(name, {})
             row.update(event)

@@ -7,10 +7,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from vidspec.core.budget import BudgetStatus, Spend
 from vidspec.core.plan import Plan, Reason
 from vidspec.core.pricing import usd
 
-ACTION_STYLE = {"cached": "green", "create": "yellow", "regenerate": "magenta", "reuse": "cyan"}
+ACTION_STYLE = {
+    "cached": "green", "create": "yellow", "regenerate": "magenta", "reuse": "cyan", "refetch": "blue",
+}  # fmt: skip
 KIND_LABELS: dict[str, str] = {
     "image": "reference image", "video": "video", "narration": "narration", "sfx": "sound", "dub": "dub",
 }  # fmt: skip
@@ -21,6 +24,7 @@ FIELD_WORDS = {
     "voice": "voice", "language": "language", "public_figure_threshold": "moderation setting",
 }  # fmt: skip
 CHANGE_WORDS = {"changed": "changed", "bytes_changed": "bytes changed", "removed": "removed"}
+CACHE_WORDS = {"damaged": "cached file damaged (sha256 mismatch)", "missing": "cached file missing"}
 
 
 def reason_text(reason: Reason) -> str:
@@ -30,6 +34,12 @@ def reason_text(reason: Reason) -> str:
         return "new asset"
     if reason.code == "missing":
         return "in the lockfile but missing from the cache"
+    if reason.code == "damaged":
+        return CACHE_WORDS["damaged"]
+    if reason.code == "file_missing":
+        return CACHE_WORDS["missing"]
+    if reason.code == "task_gone":
+        return f"{CACHE_WORDS[reason.cache or 'missing']}, and its task is gone from Runway"
     if reason.code == "same_request":
         return f"same request as '{reason.same_as}'"
     if reason.code == "dep_regenerated" and reason.dependency is not None:
@@ -39,8 +49,21 @@ def reason_text(reason: Reason) -> str:
     return ", ".join(words) or "request changed"
 
 
-def plan_json(plan: Plan) -> dict[str, Any]:
-    """`plan --json`: the contract (format_version 1)."""
+def plan_json(
+    plan: Plan,
+    *,
+    backend: str | None = None,
+    backend_reason: str | None = None,
+    cache_namespace: str | None = None,
+    money: BudgetStatus | None = None,
+) -> dict[str, Any]:
+    """`plan --json`: the contract (format_version 1).
+
+    ``money``: both limits against this spec's spend so far (budget_json); with it, ``budget_left`` and
+    ``within_budget`` are about the spec's budget across runs, not a build from nothing.
+
+    ``backend`` is the one the next build will use (and ``backend_reason`` why); ``cache_namespace`` is the
+    cache the plan looked in (runway unless --backend preview), so the credits are a paid build's there."""
     scenes = []
     for rs in plan.graph.scenes:
         rows = [r for r in plan.rows if r.asset.scene_id == rs.id]
@@ -61,7 +84,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "key": r.key,
             } for r in rows],
         })  # fmt: skip
-    return {
+    data = {
         "format_version": "1",
         "spec": plan.spec,
         "total_credits": plan.total_credits,
@@ -73,6 +96,70 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "within_budget": plan.within_budget,
         "scenes": scenes,
     }
+    if backend is not None:
+        data.update(backend=backend, backend_reason=backend_reason, cache_namespace=cache_namespace)
+    if money is not None:
+        data.update(budget_json(money))
+    return data
+
+
+def _spend(spend: Spend) -> dict[str, int]:
+    return {"charged": spend.charged, "in_flight": spend.in_flight, "possibly_billed": spend.possibly_billed}
+
+
+def budget_json(status: BudgetStatus, committed: Spend | None = None) -> dict[str, Any]:
+    """Both limits: `plan --json` (at its top level), the build summary and the ledger (under "budget").
+
+    spent: what this spec's earlier builds committed (charged, in flight, possibly billed); this_build: what
+    the next build adds; held: creates that may already be billed, sent again only with --resubmit-ambiguous.
+    ``committed`` (after a build): what it did commit; budget_left is then what is really left."""
+    limits = status.limits
+    data: dict[str, Any] = {
+        "budget": limits.budget,
+        "max_credits": limits.max_credits,
+        "spent_credits": status.spent.total,
+        "spent": _spend(status.spent),
+        "this_build_credits": status.this_build,
+        "held_credits": status.held,
+        "budget_left": status.budget_left,
+        "within_budget": status.within_budget,
+        "within_max_credits": status.within_max_credits,
+    }
+    if committed is not None:
+        data["committed_credits"] = committed.total
+        data["committed"] = _spend(committed)
+        if limits.budget is not None:
+            data["budget_left"] = limits.budget - status.spent.total - committed.total
+    return data
+
+
+def budget_lines(money: dict[str, Any], *, after: bool = False) -> list[str]:
+    """Both limits in words, from budget_json: before a build (plan), or ``after`` one (its summary)."""
+    done = "committed" if after else "would spend"
+    this = money["committed_credits"] if after else money["this_build_credits"]
+    lines = []
+    spent = money["spent_credits"]
+    parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in money["spent"].items() if v)
+    so_far = f"spent so far {spent} credits" + (f" ({parts})" if parts else "")
+    if money["budget"] is not None:
+        ok = money["within_budget"] if not after else money["budget_left"] >= 0
+        status = "within budget" if ok else "[red]OVER BUDGET[/]"
+        lines.append(
+            f"budget: {money['budget']:g} credits across builds: {so_far}, this build {this}, "
+            f"{money['budget_left']:g} left: {status}"
+        )
+    elif spent:
+        lines.append(f"budget: none set; {so_far} by this spec's builds, this build {this}")
+    if money["max_credits"] is not None:
+        ok = money["within_max_credits"] if not after else this <= money["max_credits"]
+        status = "within the cap" if ok else "[red]OVER BUDGET[/] (this run's cap)"
+        lines.append(f"run cap: --max-credits {money['max_credits']:g}; this build {done} {this}: {status}")
+    if money["held_credits"] and not after:
+        lines.append(
+            f"held: {money['held_credits']} credits of creates that may already be billed; "
+            "they are sent again only with --resubmit-ambiguous"
+        )
+    return lines
 
 
 def render_plan(data: dict[str, Any], console: Console) -> None:
@@ -88,6 +175,8 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         for a in scene["assets"]:
             style = ACTION_STYLE.get(a["action"], "")
             why = a["action"] if a["action"] == "cached" else f"{a['action']}: {a['reason']}"
+            if a["action"] == "refetch":  # free: the recorded task's output again (preview: rendered again)
+                why = f"refetch (0 credits): {a['reason']}"
             table.add_row(
                 scene["id"] if first else "",
                 a["label"],
@@ -100,10 +189,28 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         table.add_row("", "[dim]scene total[/]", "", f"[dim]{scene['credits']}[/]", "", "", end_section=True)
     console.print(table)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
-    console.print(
-        f"to spend: {data['to_spend_credits']} credits (${data['to_spend_usd']:.2f}) on the next build"
-    )
-    if data["budget"] is not None:
+    spend = f"{data['to_spend_credits']} credits (${data['to_spend_usd']:.2f})"
+    if data.get("backend", "runway") == "runway":
+        console.print(f"to spend: {spend} on the next build")
+    elif data.get("cache_namespace") == "runway":  # priced as a paid build, but the next one is the preview
+        console.print(f"to spend: {spend} with --backend runway; the next build is a free preview")
+    else:
+        todo = sum(1 for s in data["scenes"] for a in s["assets"] if a["action"] in ("create", "regenerate"))
+        console.print(
+            f"to spend: nothing: the preview backend is free ({todo} asset{'' if todo == 1 else 's'} to render)"
+        )
+    refetch = sum(1 for s in data["scenes"] for a in s["assets"] if a["action"] == "refetch")
+    if refetch:
+        console.print(
+            f"to fetch again: {refetch} damaged or missing cached file{'' if refetch == 1 else 's'}, "
+            "from the tasks that made them (0 credits)"
+        )
+    if "backend" in data:
+        console.print(f"backend: {data['backend']} ({data['backend_reason']})")
+    if "spent_credits" in data:
+        for line in budget_lines(data):
+            console.print(line)
+    elif data["budget"] is not None:
         left = data["budget_left"]
         status = "within budget" if data["within_budget"] else "[red]OVER BUDGET[/]"
         console.print(f"budget: {data['budget']:g} credits, {left:g} left: {status}")

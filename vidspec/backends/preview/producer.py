@@ -16,7 +16,7 @@ from vidspec.backends.executor import Emit, Produced
 from vidspec.backends.preview import standins
 from vidspec.core.catalog import ratio_size
 from vidspec.core.graph import Asset, AssetRef
-from vidspec.store.cache import LocalStore
+from vidspec.store.cache import LocalStore, Record
 
 DUB_VOICES = {
     "fr": "fr",
@@ -74,6 +74,18 @@ class PreviewProducer:
                 }
             )
             return await asyncio.to_thread(self._render, asset, key, deps)
+
+    async def refetch(
+        self,
+        asset: Asset,
+        key: str,
+        record: Record,
+        deps: Mapping[str, Path],
+        emit: Emit,
+        slot: asyncio.Semaphore,
+    ) -> Produced:
+        """A damaged or missing stand-in is simply rendered again: it is free."""
+        return await self.produce(asset, key, deps, emit, slot)
 
     def _render(self, asset: Asset, key: str, deps: Mapping[str, Path]) -> Produced:
         seed = key_seed(key)

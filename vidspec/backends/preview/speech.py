@@ -23,7 +23,7 @@ import numpy as np
 import vidspec
 from vidspec.errors import SpeechUnavailable as SpeechUnavailable  # defined in errors.py
 from vidspec.errors import UnknownVoice as UnknownVoice
-from vidspec.media.probe import wav_length
+from vidspec.media.probe import run_child, wav_length
 
 _DEFAULT_VOICE = "en-us"
 # Exit codes of the child process, mapped to exceptions in the parent.
@@ -87,7 +87,7 @@ def synthesize(text: str, out_wav: Path, *, voice: str = _DEFAULT_VOICE, rate_wp
     # espeak runs ~30x realtime; the timeout only guards against a hung library.
     timeout = 30.0 + len(text) / 20.0
     try:
-        proc = subprocess.run(
+        proc = run_child(
             cmd, input=text.encode("utf-8"), capture_output=True, timeout=timeout, env=_child_env()
         )
     except subprocess.TimeoutExpired:

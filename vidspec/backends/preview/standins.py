@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
 import tempfile
 import wave
 from pathlib import Path
@@ -22,9 +21,9 @@ from PIL import Image, ImageOps
 from vidspec.backends.preview import speech
 from vidspec.backends.preview.speech import atomic_path, write_wav
 from vidspec.core.pricing import estimate_speech_seconds
-from vidspec.errors import StandinError
+from vidspec.errors import StandinError, WriteError
 from vidspec.media.drawing import cards
-from vidspec.media.probe import ffmpeg_exe
+from vidspec.media.probe import ffmpeg_exe, ffmpeg_write_error, run_child
 
 # How far the card zooms in and the reference image pushes in over the clip (fraction of the frame).
 CARD_ZOOM = 0.08
@@ -39,7 +38,10 @@ def _even(n: int) -> int:
 
 def _run_ffmpeg(args: list[str], what: str) -> None:
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    proc = run_child(cmd, capture_output=True, text=True, errors="replace")
+    full = ffmpeg_write_error(proc.returncode, proc.stderr)
+    if full is not None:  # the output is the last argument
+        raise WriteError(args[-1], full)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
         raise StandinError(f"ffmpeg failed to render {what} (exit {proc.returncode}): {tail}")

@@ -34,13 +34,14 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from vidspec import __version__
-from vidspec.backends.runway.config import DEFAULT_BASE_URL, KEY_ENV, RunwayConfig, Secret
+from vidspec.backends.runway.config import BASE_URL_ENV, DEFAULT_BASE_URL, KEY_ENV, RunwayConfig, Secret
 from vidspec.backends.runway.tasks import TERMINAL
 from vidspec.core.catalog import API_VERSION as CATALOG_API_VERSION
 from vidspec.core.catalog import DATA_URI_LIMIT as CATALOG_DATA_URI_LIMIT
 from vidspec.core.catalog import MIME_TYPES, Endpoint, fits_data_uri
 from vidspec.errors import (
     AmbiguousCreate,
+    ApiIssue,
     AuthError,
     BadRequest,
     ConfigError,
@@ -51,11 +52,13 @@ from vidspec.errors import (
     TaskNotFound,
     TransportError,
     VidspecError,
+    WriteError,
 )
 
 __all__ = [
     "API_VERSION",
     "DATA_URI_LIMIT",
+    "Created",
     "DEFAULT_BASE_URL",
     "ENDPOINTS",
     "Organization",
@@ -238,6 +241,14 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Created:
+    """A create's answer: the task id and ``estimatedCost.credits``, the most the task may charge (or None)."""
+
+    id: str
+    estimated_credits: float | None = None
+
+
+@dataclass(frozen=True)
 class Organization:
     """GET /v1/organization: the balance and per-model limits a build checks before it spends."""
 
@@ -298,6 +309,24 @@ def _api_message(response: httpx.Response) -> str:
             return json.dumps(issues)[:500]
     text = response.text.strip()
     return text[:500] if text else f"HTTP {response.status_code} with an empty body"
+
+
+def _api_issues(response: httpx.Response, scrub: Callable[[str], str]) -> tuple[ApiIssue, ...]:
+    """A 400's ``issues`` ([{code, path, message}]; may be absent), read leniently: malformed entries are skipped."""
+    try:
+        data = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return ()
+    issues = data.get("issues") if isinstance(data, Mapping) else None
+    found: list[ApiIssue] = []
+    for item in issues if isinstance(issues, list) else ():
+        if not isinstance(item, Mapping) or not isinstance(item.get("message"), str):
+            continue
+        path = item.get("path")
+        parts = path if isinstance(path, list) else []
+        wire = tuple(p for p in parts if isinstance(p, (str, int)) and not isinstance(p, bool))
+        found.append(ApiIssue(_str(item.get("code")), wire, scrub(item["message"])))
+    return tuple(found)
 
 
 # ---------------------------------------------------------------------------------------------- the client
@@ -391,6 +420,10 @@ class RunwayClient:
 
     async def create(self, endpoint: str, body: Mapping[str, Any]) -> str:
         """POST /v1/{endpoint}; returns the new task's id. Never resent once it may have reached the server."""
+        return (await self.create_task(endpoint, body)).id
+
+    async def create_task(self, endpoint: str, body: Mapping[str, Any]) -> Created:
+        """POST /v1/{endpoint}: the new task's id and the API's estimatedCost (the most it may charge)."""
         if endpoint not in ENDPOINTS:
             raise ValueError(f"unknown Runway endpoint {endpoint!r}")
         data = await self._api("POST", f"/v1/{endpoint}", json_body=body, create=endpoint)
@@ -398,7 +431,7 @@ class RunwayClient:
         if not isinstance(task_id, str) or not task_id:
             # The server answered 2xx, so it probably made a task; without its id we cannot find it.
             raise AmbiguousCreate(endpoint, 0.0, "the answer carried no task id")
-        return task_id
+        return Created(task_id, _num(_get(data, "estimatedCost", "credits")))
 
     async def get_task(self, task_id: str) -> Task:
         data = await self._api("GET", self._task_path(task_id), task_id=task_id)
@@ -477,12 +510,15 @@ class RunwayClient:
                         await response.aread()
                         raise self._status_error(response, f"download of {shown}", api=False)
                     written = 0
-                    with dest.open("wb") as fh:
-                        async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
-                            fh.write(chunk)
-                            written += len(chunk)
-                        fh.flush()
-                        os.fsync(fh.fileno())
+                    try:
+                        with dest.open("wb") as fh:
+                            async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                                fh.write(chunk)
+                                written += len(chunk)
+                            fh.flush()
+                            os.fsync(fh.fileno())
+                    except OSError as exc:  # a full disk or an unwritable cache: not worth a retry
+                        raise WriteError(dest, exc) from None
                     # A short body is a transient failure, not a result. Content-Length counts encoded bytes, so
                     # the check only applies when the body was not content-encoded.
                     expected = response.headers.get("content-length")
@@ -546,7 +582,7 @@ class RunwayClient:
                 if create is not None and not isinstance(exc, _NOT_SENT):
                     # Sent, answer lost: the server may have made the task. Never resend (see module doc).
                     raise AmbiguousCreate(create, time.monotonic() - started, type(exc).__name__) from exc
-                raise self._transport_error(exc, operation, idempotent=create is None) from exc
+                raise self._transport_error(exc, operation, idempotent=create is None, api=True) from exc
             if response.is_success:
                 if not response.content:
                     return None
@@ -574,18 +610,31 @@ class RunwayClient:
             raise self._transport_error(exc, operation, idempotent=True) from exc
 
     def _transport_error(
-        self, exc: httpx.TransportError, operation: str, *, idempotent: bool
+        self, exc: httpx.TransportError, operation: str, *, idempotent: bool, api: bool = False
     ) -> VidspecError:
+        """``api``: a call to the API's base URL (not an upload or output host). A create whose answer was lost
+        never comes here (AmbiguousCreate), so no API call that does is one that can have been charged."""
         if isinstance(exc, httpx.UnsupportedProtocol):
-            return ConfigError(f"{operation}: unsupported URL scheme; check RUNWAYML_BASE_URL")
+            return ConfigError(f"{operation}: unsupported URL scheme; check {BASE_URL_ENV}")
         sent = not isinstance(exc, _NOT_SENT)
         # LocalProtocolError: we could not even form the request, resending cannot help.
         retryable = (not sent or idempotent) and not isinstance(exc, httpx.LocalProtocolError)
-        where = "after the request was sent" if sent else "before the request was sent"
         detail = self._scrub(str(exc)) or type(exc).__name__
-        return TransportError(
-            f"{operation}: network failure {where}: {detail}", sent=sent, retryable=retryable
-        )
+        if api and not sent:
+            message = (
+                f"{operation}: cannot reach the Runway API at {self.base_url} ({detail}); the request was "
+                f"not sent, so nothing was charged. Check the network, and {BASE_URL_ENV} if you set it "
+                f"(the default is {DEFAULT_BASE_URL})"
+            )
+        elif api:
+            message = (
+                f"{operation}: the connection to the Runway API at {self.base_url} failed after the request "
+                f"was sent ({detail}); nothing was charged for it"
+            )
+        else:
+            where = "after the request was sent" if sent else "before the request was sent"
+            message = f"{operation}: network failure {where}: {detail}"
+        return TransportError(message, sent=sent, retryable=retryable)
 
     def _status_error(
         self, response: httpx.Response, operation: str, *, api: bool, task_id: str | None = None
@@ -596,7 +645,7 @@ class RunwayClient:
         message = self._scrub(_api_message(response))
         retry_after = _retry_after(response)
         if api and status == 400:
-            return BadRequest(message)
+            return BadRequest(message, issues=_api_issues(response, self._scrub))
         if api and status == 401:
             return AuthError()
         if status == 404 and task_id is not None:

@@ -163,7 +163,7 @@ def check_duration(rs: ResolvedScene, row: cat.ModelRow, ctx: Timing) -> Iterato
                 rs.where(src),
                 "set `duration:` to the input video's length in seconds",
             )
-        elif duration is None and ref.path is not None and ref.path.is_file():
+        elif duration is None and ctx.may_read(ref):
             yield error(
                 "VS306",
                 f"cannot read the length of {raw!r} (not an MP4/MOV?)",

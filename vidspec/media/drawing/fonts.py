@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 
 from vidspec.errors import FontNotFound as FontNotFound  # defined in errors.py
+from vidspec.media.probe import run_child
 
 _SYSTEM_FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -38,7 +38,7 @@ def find_font(bold: bool = False) -> Path:
         if Path(candidate).is_file():
             return Path(candidate)
     if shutil.which("fc-match"):
-        out = subprocess.run(["fc-match", "-f", "%{file}", "sans"], capture_output=True, text=True)
+        out = run_child(["fc-match", "-f", "%{file}", "sans"], capture_output=True, text=True)
         if out.returncode == 0 and Path(out.stdout.strip()).is_file():
             return Path(out.stdout.strip())
     raise FontNotFound(

@@ -53,6 +53,9 @@ Build behaviour
 - Fast path (ffmpeg engine only): when every clip is already h264 yuv420p at the output size and fps with SAR 1, with the same
   codec headers (SPS/PPS) and timebase, every transition is a cut, no frame is held and captions are not
   burned, the picture is joined with the concat demuxer and stream-copied; only the audio is encoded.
+- Every input listed in ``Timeline.checksums`` is checked against its sha256 before anything is rendered
+  (a changed or missing one raises StitchError), so a damaged cached clip never reaches a cut, not even
+  with ``force=True``. An up-to-date output is kept without reading its inputs.
 - ffmpeg failures raise StitchError carrying the last lines of ffmpeg's stderr.
 """
 
@@ -74,6 +77,7 @@ from vidspec.media.stitch.manifest import (
     work_dir,
 )
 from vidspec.media.timeline import Timeline
+from vidspec.store.cache import verify_file
 
 __all__ = ["ENGINE_VERSION", "StitchResult", "stitch"]
 
@@ -92,6 +96,13 @@ def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool 
         if done is not None:
             return done
 
+    for path, sha256 in timeline.checksums:
+        state = verify_file(Path(path), sha256)
+        if state != "ok":
+            what = "is missing" if state == "missing" else "no longer matches its sha256 (damaged)"
+            raise StitchError(
+                f"{path} {what}; the cut was not made. Run the build again: it fetches the file again"
+            )
     measured = measure(timeline)
     places = plan_scenes(timeline, [c.duration for c in measured.clips], measured.narrations)
     total = total_duration(places, timeline.fps)

@@ -16,10 +16,10 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from vidspec.errors import StitchError
+from vidspec.errors import StitchError, WriteError
 from vidspec.media.captions import Cue
 from vidspec.media.placement import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, Progress, ScenePlacement, duck_intervals
-from vidspec.media.probe import ClipFacts, ffmpeg_command
+from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child
 from vidspec.media.timeline import Timeline
 
 __all__ = ["fast_path_ok", "render"]
@@ -233,7 +233,7 @@ def fast_path_ok(timeline: Timeline, places: Sequence[ScenePlacement], clips: Se
 def _encode(args: list[str], total: float, progress: Progress | None, log: Path, output: Path) -> None:
     cmd = ffmpeg_command("-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1", *args)
     with log.open("wb") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, errors="replace")
+        proc = popen_child(cmd, stdout=subprocess.PIPE, stderr=err, text=True, errors="replace")
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
@@ -247,6 +247,9 @@ def _encode(args: list[str], total: float, progress: Progress | None, log: Path,
                 proc.wait()
     if rc != 0:
         lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+        full = ffmpeg_write_error(rc, "\n".join(lines))
+        if full is not None:  # a full disk is not an ffmpeg failure: say so, naming the file
+            raise WriteError(output, full)
         tail = "\n".join(lines[-_STDERR_TAIL:]) or f"exit status {rc}"
         raise StitchError(f"ffmpeg failed while stitching {output}:\n{tail}")
     if progress is not None:

@@ -21,8 +21,10 @@ How the picture is built, frame-exact on the output grid:
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
+import sys
 import tempfile
 import warnings
 from bisect import bisect_right
@@ -409,6 +411,37 @@ def _ffmpeg_errors(work: Path) -> list[str]:
     return found[:_LOG_LINES]
 
 
+def load_moviepy() -> Any:
+    """Import moviepy (the one place it is imported first) without letting it change the environment.
+
+    ``import moviepy`` runs python-dotenv's ``load_dotenv()``: a .env in the working directory, or above
+    moviepy's install dir (a venv inside the project), would set RUNWAYML_BASE_URL, FFMPEG_BINARY and the
+    rest in a process that holds the API key. moviepy treats dotenv as optional, so it is hidden during the
+    import; whatever else the import does to os.environ is undone.
+    """
+    if "moviepy.config" in sys.modules:  # already imported: .env files are read only once, at import
+        return sys.modules["moviepy"]
+    before = dict(os.environ)
+    had_dotenv = "dotenv" in sys.modules
+    saved = sys.modules.get("dotenv")
+    sys.modules["dotenv"] = None  # type: ignore[assignment]  # `from dotenv import ...` raises ImportError
+    try:
+        import moviepy
+    except (ImportError, OSError) as exc:  # OSError: moviepy could not run the ffmpeg it was pointed at
+        raise StitchError(f"output.engine is moviepy, but moviepy 2.x cannot be loaded: {exc}") from None
+    finally:
+        if had_dotenv:
+            sys.modules["dotenv"] = saved  # type: ignore[assignment]
+        else:
+            del sys.modules["dotenv"]
+        for name in os.environ.keys() - before.keys():
+            del os.environ[name]
+        for name, value in before.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+    return moviepy
+
+
 def render(
     timeline: Timeline,
     places: Sequence[ScenePlacement],
@@ -422,13 +455,7 @@ def render(
 
     Raises StitchError on any moviepy/ffmpeg failure; every clip and decoder is closed on the way out.
     """
-    try:
-        # moviepy is imported inside functions only, so validate/plan never pay for it. Beware: `import
-        # moviepy` loads a .env found by walking up from moviepy's install dir (a venv inside the project
-        # finds the project's .env), which can set FFMPEG_BINARY and other variables in os.environ.
-        import moviepy  # noqa: F401
-    except ImportError:
-        raise StitchError("output.engine is moviepy, but moviepy 2.x is not installed") from None
+    load_moviepy()
 
     n_frames = total_frames(places)
     # A private dir beside the output: moviepy's temp audio file and ffmpeg's logs go there, never the CWD.

@@ -11,8 +11,10 @@ from vidspec.testing.fake_runway.transport import Response, error
 
 FAULT_KINDS = (
     "http_401", "http_429", "http_500", "http_503", "drop_connection",
-    "timeout_after_create", "task_failed", "expired_output", "task_gone",
+    "timeout_after_create", "task_failed", "expired_output", "task_gone", "bad_request",
 )  # fmt: skip
+# task_failed's failure_code: how the FAILED task carries its code (the API may leave the key out).
+FAILURE_CODE_FIELDS = ("present", "null", "absent")
 # Answered before any routing (the request is still recorded).
 ENTRY_FAULTS = ("drop_connection", "http_401", "http_429", "http_500", "http_503")
 
@@ -51,6 +53,8 @@ def new_fault(
 ) -> Fault:
     if kind not in FAULT_KINDS:
         raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
+    if params.get("failure_code", "present") not in FAILURE_CODE_FIELDS:
+        raise ValueError(f"failure_code must be one of {', '.join(FAILURE_CODE_FIELDS)}")
     return Fault(kind, times, path, method, model, task_id, params)
 
 
@@ -84,6 +88,22 @@ def fail_task(task: Task, fault: Fault) -> None:
     task.fail_code = str(fault.params.get("code", "INTERNAL.BAD_OUTPUT"))
     task.fail_text = str(fault.params.get("failure", f"Injected failure ({task.fail_code})."))
     task.fail_charged = bool(fault.params.get("charged", task.fail_code.startswith("SAFETY.INPUT")))
+    task.fail_code_field = str(fault.params.get("failure_code", "present"))
+
+
+def bad_request_response(fault: Fault) -> Response:
+    """bad_request: a 400 as the API sends it, with ``issues`` ([{code, path, message}]) and ``docUrl`` if given."""
+    issues = fault.params.get("issues")
+    body: dict[str, Any] = {
+        "error": str(
+            fault.params.get("message", "Validation of body failed" if issues else "injected HTTP 400")
+        )
+    }
+    if issues is not None:
+        body["issues"] = issues
+    if "docUrl" in fault.params:
+        body["docUrl"] = fault.params["docUrl"]
+    return Response(400, body)
 
 
 def held_create_response(fault: Fault, task_id: str) -> Response:

@@ -31,7 +31,24 @@ ALL_MODELS = sorted({m for ms in ENDPOINT_MODELS.values() for m in ms})
 
 
 class Invalid(Exception):
-    """A 400: the message names the offending field."""
+    """A 400: the message names the offending field; ``code`` and ``path`` are the API's issue (zod style).
+
+    ``path`` is given as the messages write it ("promptImage[0].uri") and kept as the API sends it
+    (["promptImage", 0, "uri"]).
+    """
+
+    def __init__(self, message: str, path: str = "", code: str = "custom") -> None:
+        super().__init__(message)
+        self.code = code
+        self.path: list[str | int] = wire_path(path)
+
+    def issue(self) -> dict[str, Any]:
+        return {"code": self.code, "path": self.path, "message": str(self)}
+
+
+def wire_path(path: str) -> list[str | int]:
+    """ "promptImage[0].uri" -> ["promptImage", 0, "uri"]."""
+    return [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", path)]
 
 
 @dataclass
@@ -61,32 +78,32 @@ def resolve_uri(uri: str, family: str, path: str, uploads: Mapping[str, Mapping[
     """An HTTPS URL, a finished runway:// upload of `family`, or a base64 data URI of `family`/* up to 5 MB."""
     if uri.startswith("https://"):
         if not urlsplit(uri).netloc:
-            raise Invalid(f"{path}: invalid URL")
+            raise Invalid(f"{path}: invalid URL", path)
         return Asset(uri, family, None, Path(urlsplit(uri).path).suffix or ".bin")
     if uri.startswith("runway://"):
         up = uploads.get(uri)
         if up is None or up.get("data") is None:
-            raise Invalid(f"{path}: unknown or incomplete upload {uri}")
+            raise Invalid(f"{path}: unknown or incomplete upload {uri}", path)
         if up["family"] != family:
-            raise Invalid(f"{path}: expected an {family} upload, got a {up['family']} file")
+            raise Invalid(f"{path}: expected an {family} upload, got a {up['family']} file", path)
         return Asset(uri, family, up["data"], Path(up["filename"]).suffix)
     if uri.startswith("data:"):
         m = re.fullmatch(r"data:([\w.+-]+)/([\w.+-]+)((?:;[^,;]*)*);base64,(.*)", uri, re.S)
         if not m:
-            raise Invalid(f"{path}: malformed data URI (expected data:<mime>;base64,...)")
+            raise Invalid(f"{path}: malformed data URI (expected data:<mime>;base64,...)", path)
         if m.group(1) != family:
-            raise Invalid(f"{path}: expected a data URI of {family}/*, got {m.group(1)}/{m.group(2)}")
+            raise Invalid(f"{path}: expected a data URI of {family}/*, got {m.group(1)}/{m.group(2)}", path)
         if len(m.group(4)) > DATA_URI_MAX * 4 // 3 + 8:
-            raise Invalid(f"{path}: data URI larger than 5 MB")
+            raise Invalid(f"{path}: data URI larger than 5 MB", path)
         try:
             data = base64.b64decode(m.group(4), validate=True)
         except (binascii.Error, ValueError):
-            raise Invalid(f"{path}: invalid base64 in data URI") from None
+            raise Invalid(f"{path}: invalid base64 in data URI", path) from None
         if len(data) > DATA_URI_MAX:
-            raise Invalid(f"{path}: data URI larger than 5 MB")
+            raise Invalid(f"{path}: data URI larger than 5 MB", path)
         ext = mimetypes.guess_extension(f"{m.group(1)}/{m.group(2)}") or ".bin"
         return Asset(uri, family, data, ext)
-    raise Invalid(f"{path}: must be an HTTPS URL, a runway:// upload URI or a base64 data URI")
+    raise Invalid(f"{path}: must be an HTTPS URL, a runway:// upload URI or a base64 data URI", path)
 
 
 # ---------------------------------------------------------------- checks (messages in the API's zod style)
@@ -107,11 +124,13 @@ def _where(path: str) -> str:
 def _str(max_units: int | None = None) -> Check:
     def check(v: Any, path: str, ctx: Ctx) -> None:
         if not isinstance(v, str):
-            raise Invalid(f"{path}: Expected string, received {type(v).__name__}")
+            raise Invalid(f"{path}: Expected string, received {type(v).__name__}", path, "invalid_type")
         if not v.strip():
-            raise Invalid(f"{path}: must be a non-empty string")
+            raise Invalid(f"{path}: must be a non-empty string", path, "too_small")
         if max_units is not None and len(v.encode("utf-16-le")) // 2 > max_units:
-            raise Invalid(f"{path}: must be at most {max_units} characters (UTF-16 code units)")
+            raise Invalid(
+                f"{path}: must be at most {max_units} characters (UTF-16 code units)", path, "too_big"
+            )
 
     return check
 
@@ -124,7 +143,11 @@ def _lit(*values: Any) -> Check:
             or type(v) is not type(values[0])
             and not _same_num(v, values)
         ):
-            raise Invalid(f"{path}: Invalid value {v!r}, expected one of {', '.join(map(repr, values))}")
+            raise Invalid(
+                f"{path}: Invalid value {v!r}, expected one of {', '.join(map(repr, values))}",
+                path,
+                "invalid_enum_value",
+            )
 
     return check
 
@@ -139,33 +162,43 @@ def _num(lo: float | None = None, hi: float | None = None, integer: bool = False
         if ok and integer:
             ok = isinstance(v, int) or float(v).is_integer()
         if not ok:
-            raise Invalid(f"{path}: Expected {'integer' if integer else 'number'}, received {v!r}")
+            raise Invalid(
+                f"{path}: Expected {'integer' if integer else 'number'}, received {v!r}", path, "invalid_type"
+            )
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise Invalid(f"{path}: must be between {lo} and {hi}, got {v}")
+            raise Invalid(
+                f"{path}: must be between {lo} and {hi}, got {v}",
+                path,
+                "too_small" if lo is not None and v < lo else "too_big",
+            )
 
     return check
 
 
 def _bool(v: Any, path: str, ctx: Ctx) -> None:
     if not isinstance(v, bool):
-        raise Invalid(f"{path}: Expected boolean, received {v!r}")
+        raise Invalid(f"{path}: Expected boolean, received {v!r}", path, "invalid_type")
 
 
 def _obj(fields: Mapping[str, Field]) -> Check:
     def check(v: Any, path: str, ctx: Ctx) -> None:
         if not isinstance(v, dict):
-            raise Invalid(f"{_where(path)}: Expected object, received {type(v).__name__}")
+            raise Invalid(
+                f"{_where(path)}: Expected object, received {type(v).__name__}", path, "invalid_type"
+            )
         unknown = [k for k in v if k not in fields]
         if unknown:
             raise Invalid(
-                f"Unrecognized key(s) in object{' ' + path if path else ''}: {', '.join(map(repr, unknown))}"
+                f"Unrecognized key(s) in object{' ' + path if path else ''}: {', '.join(map(repr, unknown))}",
+                path,
+                "unrecognized_keys",
             )
         for name, (required, sub) in fields.items():
             sub_path = f"{path}.{name}" if path else name
             if name in v:
                 sub(v[name], sub_path, ctx)
             elif required:
-                raise Invalid(f"{sub_path}: Required")
+                raise Invalid(f"{sub_path}: Required", sub_path, "invalid_type")
 
     return check
 
@@ -173,9 +206,13 @@ def _obj(fields: Mapping[str, Field]) -> Check:
 def _list(item: Check, lo: int = 0, hi: int | None = None) -> Check:
     def check(v: Any, path: str, ctx: Ctx) -> None:
         if not isinstance(v, list):
-            raise Invalid(f"{path}: Expected array, received {type(v).__name__}")
+            raise Invalid(f"{path}: Expected array, received {type(v).__name__}", path, "invalid_type")
         if len(v) < lo or (hi is not None and len(v) > hi):
-            raise Invalid(f"{path}: must contain {lo} to {hi if hi is not None else 'any number of'} items")
+            raise Invalid(
+                f"{path}: must contain {lo} to {hi if hi is not None else 'any number of'} items",
+                path,
+                "too_small" if len(v) < lo else "too_big",
+            )
         for i, x in enumerate(v):
             item(x, f"{path}[{i}]", ctx)
 
@@ -184,13 +221,17 @@ def _list(item: Check, lo: int = 0, hi: int | None = None) -> Check:
 
 def _either(*checks: Check) -> Check:
     def check(v: Any, path: str, ctx: Ctx) -> None:
-        errors = []
+        errors: list[Invalid] = []
         for c in checks:
             try:
                 return c(v, path, ctx)
             except Invalid as exc:
-                errors.append(str(exc))
-        raise Invalid(" / ".join(errors))
+                errors.append(exc)
+        # The branch that got furthest into the value is the one the caller meant (the API's zod does the same).
+        deepest = max(len(e.path) for e in errors)
+        if [len(e.path) for e in errors].count(deepest) == 1:
+            raise next(e for e in errors if len(e.path) == deepest)
+        raise Invalid(" / ".join(map(str, errors)), path, "invalid_union")
 
     return check
 
@@ -213,12 +254,14 @@ def _typed_asset(*types: str) -> Check:
 
 def _tag(v: Any, path: str, ctx: Ctx) -> None:
     if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{2,15}", v):
-        raise Invalid(f"{path}: a tag is 3-16 letters, digits or _, starting with a letter")
+        raise Invalid(
+            f"{path}: a tag is 3-16 letters, digits or _, starting with a letter", path, "invalid_string"
+        )
 
 
 def _ratio_str(v: Any, path: str, ctx: Ctx) -> None:
     if not isinstance(v, str) or not re.fullmatch(r"[1-9]\d{1,4}:[1-9]\d{1,4}", v):
-        raise Invalid(f"{path}: expected a ratio like '1280:720', got {v!r}")
+        raise Invalid(f"{path}: expected a ratio like '1280:720', got {v!r}", path, "invalid_string")
 
 
 # ---------------------------------------------------------------- the bodies, per endpoint and model
@@ -269,7 +312,7 @@ _SPECS: dict[tuple[str, str], Check] = {
     ("text_to_video", "veo3.1"): _video_gen(_VEO_RATIOS, _lit(4, 6, 8), True, None, True),
     ("text_to_video", "veo3.1_fast"): _video_gen(_VEO_RATIOS, _lit(4, 6, 8), True, None, True),
     ("image_to_video", "gen4.5"): _video_gen(_I2V_RATIOS, _num(2, 10, True), False, "image", True),
-    ("image_to_video", "gen4_turbo"): _video_gen(_I2V_RATIOS, _lit(5, 10), False, "image", False),
+    ("image_to_video", "gen4_turbo"): _video_gen(_I2V_RATIOS, _num(2, 10, True), False, "image", False),
     ("image_to_video", "veo3.1"): _video_gen(_VEO_RATIOS, _lit(4, 6, 8), True, "image", False),
     ("image_to_video", "veo3.1_fast"): _video_gen(_VEO_RATIOS, _lit(4, 6, 8), True, "image", False),
     ("video_to_video", "gen4_aleph"): _obj({
@@ -322,10 +365,12 @@ def check_create(endpoint: str, body: Any, ctx: Ctx) -> str:
     """
     model = body.get("model") if isinstance(body, dict) else None
     if not isinstance(body, dict):
-        raise Invalid("body: Expected object")
+        raise Invalid("body: Expected object", "", "invalid_type")
     if model not in ENDPOINT_MODELS[endpoint]:
         raise Invalid(
-            f"model: Invalid value {model!r}, expected one of {', '.join(ENDPOINT_MODELS[endpoint])}"
+            f"model: Invalid value {model!r}, expected one of {', '.join(ENDPOINT_MODELS[endpoint])}",
+            "model",
+            "invalid_enum_value",
         )
     _SPECS[(endpoint, model)]({k: v for k, v in body.items() if k != "model"}, "", ctx)
     return str(model)

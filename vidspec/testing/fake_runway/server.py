@@ -140,7 +140,8 @@ class FakeRunway:
         **params: Any,
     ) -> Fault:
         """Arm a fault; see FAULT_KINDS. Params: retry_after (http_429/503), delay and then="drop"|"respond"
-        (timeout_after_create), code, failure, charged (task_failed)."""
+        (timeout_after_create), code, failure, charged, failure_code="present"|"null"|"absent" (task_failed),
+        issues, message, docUrl (bad_request: a 400 answer to a create)."""
         fault = faults.new_fault(kind, times, path, method, model, task_id, dict(params))
         with self._lock:
             self.faults.append(fault)
@@ -304,11 +305,13 @@ class FakeRunway:
                 endpoint, model, body, ctx.assets, self.output_scale
             )
         except Invalid as exc:
-            return Response(
-                400, {"error": f"Validation of body failed: {exc}", "issues": [{"message": str(exc)}]}
-            )
+            return Response(400, {"error": f"Validation of body failed: {exc}", "issues": [exc.issue()]})
         credits = fake_credits(endpoint, model, body, seconds)
         path = f"/v1/{endpoint}"
+        with self._lock:
+            refused = self._take(("bad_request",), path, "POST", model)
+        if refused is not None:
+            return faults.bad_request_response(refused)
         with self._lock:
             limit = self._daily.get(model)
             if limit is not None and sum(1 for t in self.tasks.values() if t.model == model) >= limit:
@@ -330,7 +333,7 @@ class FakeRunway:
             self.media.submit(kind, w, h, seconds, audio)  # render in the background while the task "runs"
         if hold is not None:
             return faults.held_create_response(hold, tid)
-        return Response(200, {"id": tid})
+        return Response(200, {"id": tid, "estimatedCost": {"credits": credits}})
 
     def _organization(self) -> Response:
         with self._lock:
@@ -373,7 +376,9 @@ class FakeRunway:
                 ext = {"video": "mp4", "image": "png", "audio": "wav"}[t.kind]
                 out["output"] = [f"{self.url}/outputs/{token}/{t.id}.{ext}"]
             elif status == "FAILED":
-                out["failure"], out["failureCode"] = t.fail_text, t.fail_code
+                out["failure"] = t.fail_text
+                if t.fail_code_field != "absent":
+                    out["failureCode"] = None if t.fail_code_field == "null" else t.fail_code
             return Response(200, out)
 
     def _delete_task(self, tid: str) -> Response:

@@ -31,6 +31,7 @@ class Task:
     fail_code: str | None = None
     fail_text: str = ""
     fail_charged: bool = False
+    fail_code_field: str = "present"  # "null" or "absent": how GET shows failureCode
     started: float | None = None
     ends: float | None = None
     cancelled: float | None = None
