@@ -224,21 +224,16 @@ class Executor:
         )
 
     def _shared(self, asset: Asset, key: str, first: AssetResult) -> AssetResult:
+        note: str | None = None
         if first.state in ("cached", "skipped"):  # the same cache entry, or the same missing input
-            self._event(asset, first.state, **({"message": first.error} if first.error else {}))
-            return self._result(
-                asset,
-                key,
-                first.state,
-                credits_charged=first.credits_charged,
-                task_id=first.task_id,
-                path=first.path,
-                duration=first.duration,
-                output_sha256=first.output_sha256,
-                error=first.error,
-            )
-        state = "shared" if first.path is not None else "failed"
-        self._event(asset, "done" if first.path else "failed", shared_with=first.name)
+            state, event, credits = first.state, first.state, first.credits_charged
+            extra: dict[str, Any] = {"message": first.error} if first.error else {}
+        else:
+            state = "shared" if first.path is not None else "failed"
+            event, credits = ("done" if first.path else "failed"), 0
+            note = f"same request as '{first.name}'"
+            extra = {"shared_with": first.name}
+        self._event(asset, event, **extra)
         return self._result(
             asset,
             key,
@@ -246,10 +241,10 @@ class Executor:
             path=first.path,
             duration=first.duration,
             task_id=first.task_id,
-            credits_charged=0,
+            credits_charged=credits,
             output_sha256=first.output_sha256,
             error=first.error,
-            note=f"same request as '{first.name}'",
+            note=note,
         )
 
     async def _one(
