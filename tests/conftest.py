@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import ff as _ff
+from vidspec.testing import FakeRunway
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -18,6 +20,18 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL", "VIDSPEC_CACHE_DIR", "VIDSPEC_ALLOW_PATHS"):
         monkeypatch.delenv(name, raising=False)
     os.environ.setdefault("COLUMNS", "160")
+
+
+FAKE_KEY = "test-key-not-real"
+
+
+@pytest.fixture
+def fake_runway(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRunway]:
+    """The fake Runway API on 127.0.0.1, with a key and the base URL set for vidspec (new tests use this)."""
+    with FakeRunway(latency=0.05) as server:
+        monkeypatch.setenv("RUNWAYML_API_SECRET", FAKE_KEY)
+        monkeypatch.setenv("RUNWAYML_BASE_URL", server.url)
+        yield server
 
 
 # Tiny clips and sounds for both stitch engines' tests (320x180, 24 fps, ultrafast), made once per run.
