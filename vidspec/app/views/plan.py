@@ -102,7 +102,7 @@ def plan_json(
         data.update(backend=backend, backend_reason=backend_reason, cache_namespace=cache_namespace)
     counts = plan_counts(plan)
     data["counts"] = counts.as_dict()
-    data["summary"] = summary_line(data["counts"], counts.to_spend, free=cache_namespace == "preview")
+    data["summary"] = summary_line(counts.as_dict(), counts.to_spend, free=cache_namespace == "preview")
     data["removed"] = list(plan.removed)
     if money is not None:
         data.update(budget_json(money))
