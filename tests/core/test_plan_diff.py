@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.core.test_keys_plan import BASE as KEYS_BASE
 from vidspec.core.keys import FileDigests, graph_keys, key_parts
 from vidspec.core.plan import make_plan
 from vidspec.core.plan_diff import PlanDiff, Side, diff_plans
 from vidspec.core.validate import validate_file
 
-BASE = """version: 1
-scenes:
-  - id: one
-    prompt: "A lighthouse at dawn, waves breaking, slow aerial orbit"
-    narration: "Morning comes early here."
-  - id: two
-    prompt: "A fishing boat leaves the harbour, tracking shot"
-  - id: three
+BASE = (
+    KEYS_BASE.lstrip()
+    + """  - id: three
     model: gen4_turbo
     duration: 5
     image:
@@ -25,6 +21,7 @@ scenes:
       ratio: "1280:720"
     prompt: "Slow push across the map"
 """
+)
 
 
 def side(text: str, folder: Path, cached: frozenset[str] = frozenset()) -> Side:

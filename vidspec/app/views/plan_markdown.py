@@ -43,16 +43,20 @@ def _folded(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{cell(summary)}</summary>", "", *body, "", "</details>", ""]
 
 
-def plan_markdown(data: dict[str, Any]) -> str:
-    """A plan without --diff: what the next build makes and spends, cached assets folded."""
-    spec = data["spec"]
-    lines = [
+def _head(spec: str, title: str, summary: str) -> list[str]:
+    """The marker a bot finds the comment by, the title, and the summary line in bold."""
+    return [
         MARKER.format(spec=cell(spec)),
-        f"### vidspec plan: {code(spec)}",
+        f"### vidspec plan: {code(spec)}{title}",
         "",
-        f"**{cell(data['summary'])}**",
+        f"**{cell(summary)}**",
         "",
     ]
+
+
+def plan_markdown(data: dict[str, Any]) -> str:
+    """A plan without --diff: what the next build makes and spends, cached assets folded."""
+    lines = _head(data["spec"], "", data["summary"])
     lines.append(f"Total for a build from nothing: {data['total_credits']} credits (${data['usd']:.2f}).")
     if "backend" in data:
         lines.append(f"Next build: {cell(data['backend'])} ({cell(data['backend_reason'])}).")
@@ -93,13 +97,9 @@ def _change_lines(a: dict[str, Any]) -> list[str]:
 
 def diff_markdown(data: dict[str, Any]) -> str:
     """`plan --diff REF --format markdown`: the cost of the change, then what changes, the rest folded."""
-    diff, spec = data["diff"], data["spec"]
+    diff = data["diff"]
     lines = [
-        MARKER.format(spec=cell(spec)),
-        f"### vidspec plan: {code(spec)} against {cell(against(diff))}",
-        "",
-        f"**{cell(diff['summary'])}**",
-        "",
+        *_head(data["spec"], f" against {cell(against(diff))}", diff["summary"]),
         cell(totals_line(diff)) + ".",
         "",
     ]
