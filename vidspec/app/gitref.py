@@ -97,6 +97,8 @@ def _tree(top: Path, commit: str) -> dict[str, str]:
 
 def _copy(top: Path, commit: str, path: str, dest: Path) -> None:
     target = dest.joinpath(*path.split("/"))
+    if ".." in path.split("/") or dest not in target.parents:  # git refuses such trees; never trust it here
+        raise GitRefError(f"--diff: {path!r} at {commit[:12]} is not a path inside the repository")
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "wb") as out:
         try:
