@@ -4,6 +4,7 @@ Only what the spec names is copied: the spec itself, then every string in it tha
 the ref's tree (relative to the spec, inside the repository). Blobs go through `git cat-file --filters`, so a
 file reads as a checkout would write it (Git LFS, line endings) and compares with the working tree by bytes.
 Absolute paths and folders outside the repository are not versioned: they are read as they are now.
+Not a git repository, an unknown ref, or git failing: a VidspecError (exit 1) with git's reason.
 """
 
 from __future__ import annotations
@@ -21,13 +22,10 @@ from typing import Any
 from vidspec.core.inputs import is_url
 from vidspec.core.source import load_text
 from vidspec.errors import VidspecError
+from vidspec.media.probe import run_child
 
 MAX_PATH_CHARS = 4096  # longer strings in a spec are prompts, not file names
 SYMLINK_MODE = "120000"
-
-
-class GitRefError(VidspecError):
-    """Not a git repository, an unknown ref, or git itself failed: exit 1 with git's reason."""
 
 
 @dataclass(frozen=True)
@@ -46,13 +44,13 @@ class SpecAtRef:
 def _git(cwd: Path, *args: str, binary: bool = False) -> subprocess.CompletedProcess[Any]:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
-        return subprocess.run(
+        return run_child(
             ["git", *args], cwd=cwd, capture_output=True, text=not binary, env=env, check=False, timeout=120
         )
     except FileNotFoundError:
-        raise GitRefError("--diff needs git, and the `git` command was not found") from None
+        raise VidspecError("--diff needs git, and the `git` command was not found") from None
     except subprocess.TimeoutExpired:
-        raise GitRefError(f"git {args[0]} did not answer within 120 s") from None
+        raise VidspecError(f"git {args[0]} did not answer within 120 s") from None
 
 
 def _reason(proc: subprocess.CompletedProcess[Any]) -> str:
@@ -65,17 +63,17 @@ def repository_of(spec: Path) -> Path:
     folder = spec.resolve().parent
     proc = _git(folder, "rev-parse", "--show-toplevel")
     if proc.returncode != 0:
-        raise GitRefError(f"--diff: {spec} is not inside a git repository ({_reason(proc)})")
+        raise VidspecError(f"--diff: {spec} is not inside a git repository ({_reason(proc)})")
     return Path(proc.stdout.strip()).resolve()
 
 
 def resolve_ref(top: Path, ref: str) -> str:
     """The commit a ref names (a branch, a tag, HEAD~1, origin/main, a hash)."""
     if not ref.strip():
-        raise GitRefError("--diff: the git ref is empty")
+        raise VidspecError("--diff: the git ref is empty")
     proc = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if proc.returncode != 0 or not proc.stdout.strip():
-        raise GitRefError(f"--diff: unknown git ref {ref!r} in {top} (a branch, tag, commit or HEAD~N)")
+        raise VidspecError(f"--diff: unknown git ref {ref!r} in {top} (a branch, tag, commit or HEAD~N)")
     return str(proc.stdout.strip())
 
 
@@ -83,7 +81,7 @@ def _tree(top: Path, commit: str) -> dict[str, str]:
     """Every blob of the commit: repository path -> mode."""
     proc = _git(top, "ls-tree", "-r", "-z", "--full-tree", commit, binary=True)
     if proc.returncode != 0:
-        raise GitRefError(f"--diff: cannot list {commit[:12]} ({_reason(proc)})")
+        raise VidspecError(f"--diff: cannot list {commit[:12]} ({_reason(proc)})")
     blobs: dict[str, str] = {}
     for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
         if "\t" not in entry:
@@ -98,11 +96,11 @@ def _tree(top: Path, commit: str) -> dict[str, str]:
 def _copy(top: Path, commit: str, path: str, dest: Path) -> None:
     target = dest.joinpath(*path.split("/"))
     if ".." in path.split("/") or dest not in target.parents:  # git refuses such trees; never trust it here
-        raise GitRefError(f"--diff: {path!r} at {commit[:12]} is not a path inside the repository")
+        raise VidspecError(f"--diff: {path!r} at {commit[:12]} is not a path inside the repository")
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "wb") as out:
         try:
-            proc = subprocess.run(
+            proc = run_child(
                 ["git", "cat-file", "--filters", f"{commit}:{path}"],
                 cwd=top,
                 stdout=out,
@@ -112,9 +110,9 @@ def _copy(top: Path, commit: str, path: str, dest: Path) -> None:
                 timeout=600,
             )
         except subprocess.TimeoutExpired:
-            raise GitRefError(f"--diff: git took too long to read {path} at {commit[:12]}") from None
+            raise VidspecError(f"--diff: git took too long to read {path} at {commit[:12]}") from None
     if proc.returncode != 0:
-        raise GitRefError(f"--diff: cannot read {path} at {commit[:12]} ({_reason(proc)})")
+        raise VidspecError(f"--diff: cannot read {path} at {commit[:12]} ({_reason(proc)})")
 
 
 def _strings(data: Any) -> Iterator[str]:
@@ -150,7 +148,7 @@ def spec_at_ref(spec: Path, ref: str) -> Iterator[SpecAtRef]:
     try:
         rel = spec.resolve().relative_to(top).as_posix()
     except ValueError:
-        raise GitRefError(f"--diff: {spec} is outside the repository {top}") from None
+        raise VidspecError(f"--diff: {spec} is outside the repository {top}") from None
     blobs = _tree(top, commit)
     with tempfile.TemporaryDirectory(prefix="vidspec-ref-") as tmp:
         root = Path(tmp).resolve() / "repo"
