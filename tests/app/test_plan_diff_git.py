@@ -337,6 +337,34 @@ def test_the_markdown_matches_the_golden_file_and_is_stable(
     assert out == golden.read_text("utf-8")
 
 
+def test_the_markdown_of_added_removed_and_moved_scenes(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = repo / "films" / "film.yaml"
+    head, rest = spec.read_text("utf-8").split("  - id: bowl\n")
+    _, after = rest.split("  - id: jar\n")
+    jar, closing = after.split("  - id: closing\n")
+    # bowl removed, closing before jar, a new scene with a prompt that needs escaping
+    street = '  - id: street\n    prompt: "Rain | neon *signs* <b>outside</b>, `wet` asphalt"\n    model: gen4_turbo\n    image: assets/bowl.png\n'
+    spec.write_text(head + "  - id: closing\n" + closing + "  - id: jar\n" + jar + street, "utf-8")
+    code, out, _ = run(["plan", "film.yaml", "--diff", "HEAD", "--format", "markdown"], capsys)
+    assert code == 0
+    golden = GOLDEN / "scenes.md"
+    if os.environ.get("VIDSPEC_UPDATE_GOLDEN"):
+        golden.write_text(out, "utf-8")
+    assert out == golden.read_text("utf-8")
+
+
+def test_the_markdown_of_a_new_spec(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "films" / "new.yaml").write_text(SPEC, "utf-8")
+    code, out, _ = run(["plan", "new.yaml", "--diff", "HEAD", "--format", "markdown"], capsys)
+    assert code == 0
+    golden = GOLDEN / "new-spec.md"
+    if os.environ.get("VIDSPEC_UPDATE_GOLDEN"):
+        golden.write_text(out, "utf-8")
+    assert out == golden.read_text("utf-8")
+
+
 def test_the_markdown_of_an_unchanged_spec(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["plan", "film.yaml", "--diff", "HEAD", "--format", "markdown"], capsys)
     assert code == 0

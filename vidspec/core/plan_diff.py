@@ -99,6 +99,7 @@ class AssetDiff:
     key_after: str | None
     changes: tuple[FieldDiff, ...] = ()
     same_as: str | None = None  # a new name for a request the base makes (or another asset here makes)
+    request: tuple[tuple[str, Value], ...] = ()  # added: what it asks for, field by field
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ def diff_plans(base: Side | None, head: Side) -> PlanDiff:
         same_as = base_requests.get(key) or made_here.get(key)
         spend = 0 if same_as is not None else asset.credits
         made_here.setdefault(key, asset.name)
+        request: tuple[tuple[str, Value], ...] = ()
         if old is not None and old_keys[asset.name] == key:
             status: Status = "unchanged"
             changes: tuple[FieldDiff, ...] = ()
@@ -219,6 +221,7 @@ def diff_plans(base: Side | None, head: Side) -> PlanDiff:
             changes = _field_changes(old, asset, base, head, remade)
         else:
             status, changes = "added", ()
+            request = tuple((f, head.value(asset, f)) for f in ("model", *asset.request_fields()))
         rows.setdefault(asset.scene_id, []).append(
             AssetDiff(
                 asset.name,
@@ -234,6 +237,7 @@ def diff_plans(base: Side | None, head: Side) -> PlanDiff:
                 key,
                 changes,
                 same_as,
+                request,
             )  # fmt: skip
         )
     for name, old in old_assets.items():

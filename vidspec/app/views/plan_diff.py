@@ -63,6 +63,10 @@ def excerpts(old: str, new: str, width: int = EXCERPT_CHARS, context: int = CONT
     return cut(old), cut(new)
 
 
+def clipped(text: str, width: int = 3 * EXCERPT_CHARS) -> str:
+    return text if len(text) <= width else text[:width].rstrip() + "…"
+
+
 def change_pair(change: FieldDiff) -> tuple[str, str]:
     old, new = shown(change.old), shown(change.new)
     return excerpts(old, new)
@@ -112,6 +116,10 @@ def diff_json(result: RefDiff) -> dict[str, Any]:
                 "credits_before": a.credits_before, "credits_after": a.credits_after, "spend_credits": a.spend,
                 "key_before": a.key_before, "key_after": a.key_after, "same_as": a.same_as,
                 "reason": asset_reason(a, label_of), "changes": changes,
+                "request": [
+                    {"field": f, "label": FIELD_LABELS.get(f, f), "value": v, "excerpt": clipped(shown(v))}
+                    for f, v in a.request
+                ],
             })  # fmt: skip
         scenes.append({
             "id": s.id, "status": s.status, "position_before": s.position_before,

@@ -84,7 +84,8 @@ def plan_markdown(data: dict[str, Any]) -> str:
 
 
 def _change_lines(a: dict[str, Any]) -> list[str]:
-    lines = [f"**{cell(a['name'])}**", ""]
+    lines = [f"**{cell(a['name'])}**" + (" (new)" if a["status"] == "added" else ""), ""]
+    lines += [f"- {cell(r['label'])}: {cell(r['excerpt'])}" for r in a["request"]]
     for c in a["changes"]:
         if c["change"] == "regenerated":
             lines.append(f"- {cell(c['label'])}: {cell(c['new_excerpt'])} is made again")
@@ -117,7 +118,7 @@ def diff_markdown(data: dict[str, Any]) -> str:
                 cell(s["id"]), cell(a["label"]), cell(model), a["status"], credits_cell(a),
                 str(a["spend_credits"]), cell(a["reason"]),
             ])  # fmt: skip
-            if a["changes"]:
+            if a["changes"] or a["request"]:
                 details += _change_lines(a)
     if changed:
         header = ["scene", "asset", "model", "change", "credits", "to spend", "why"]
@@ -127,7 +128,7 @@ def diff_markdown(data: dict[str, Any]) -> str:
     if moved:
         lines += [f"Scenes in a new order (free): {', '.join(cell(m) for m in moved)}.", ""]
     if details:
-        lines += _folded("What changed, field by field", details)
+        lines += _folded("What changes, field by field", details)
     if kept:
         body = _table(["scene", "asset", "model", "credits"], ["---", "---", "---", "--:"], kept)
         lines += _folded(f"Unchanged ({len(kept)} assets)", body)
