@@ -274,6 +274,11 @@ def test_added_and_removed_scenes(repo: Path, capsys: pytest.CaptureFixture[str]
         "new asset", 0, 25, 25
     )  # fmt: skip
     assert street["key_before"] is None and street["model_after"] == "gen4_turbo"
+    assert [(r["field"], r["value"]) for r in street["request"]] == [
+        ("model", "gen4_turbo"), ("prompt", "Rain on the street outside, neon signs"), ("ratio", "1280:720"),
+        ("duration", 5), ("image", f"assets/bowl.png (sha256:{sha12(png((200, 120, 40)))})"),
+    ]  # fmt: skip
+    assert bowl["request"] == [] and rows(d)["opening.video"]["request"] == []
     assert (bowl["reason"], bowl["credits_before"], bowl["credits_after"], bowl["spend_credits"]) == (
         "no longer in the spec", 60, 0, 0
     )  # fmt: skip
