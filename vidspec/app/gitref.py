@@ -1,7 +1,7 @@
 """A spec and its input files as they are at a git ref, copied into a temporary folder (the `git` command).
 
-Only what the spec names is copied: the spec itself, then every string in it that is the path of a file in
-the ref's tree (relative to the spec, inside the repository). Blobs go through `git cat-file --filters`, so a
+Only what the spec names is copied: the spec itself, its lockfile, then every string in it that is the path
+of a file in the ref's tree (relative to the spec, inside the repository). Blobs go through `git cat-file --filters`, so a
 file reads as a checkout would write it (Git LFS, line endings) and compares with the working tree by bytes.
 Absolute paths and folders outside the repository are not versioned: they are read as they are now.
 Not a git repository, an unknown ref, or git failing: a VidspecError (exit 1) with git's reason.
@@ -159,7 +159,10 @@ def spec_at_ref(spec: Path, ref: str) -> Iterator[SpecAtRef]:
         _copy(top, commit, rel, root)
         copy = root.joinpath(*rel.split("/"))
         src, _ = load_text(copy.read_text("utf-8", "replace"), str(copy), is_json=copy.suffix == ".json")
-        for path in named_files(src.data, posixpath.dirname(rel), blobs):
+        # The lockfile at the ref too: the seeds of the takes it records are part of what the ref builds.
+        lockfile = posixpath.join(posixpath.dirname(rel), Path(rel).stem + ".lock.json")
+        extra = [lockfile] if blobs.get(lockfile) not in (None, SYMLINK_MODE) else []
+        for path in [*named_files(src.data, posixpath.dirname(rel), blobs), *extra]:
             if path != rel:
                 _copy(top, commit, path, root)
         yield SpecAtRef(ref, commit, rel, root, copy)
