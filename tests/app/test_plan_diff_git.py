@@ -428,3 +428,23 @@ def test_a_spec_with_errors_at_the_ref_is_named_as_git_does(
     assert code == 1
     assert "HEAD:films/film.yaml:" in err and "the spec at HEAD has errors" in err
     assert "vidspec-ref-" not in err
+
+
+def test_the_snapshot_holds_the_spec_its_lockfile_and_the_files_it_names(repo: Path) -> None:
+    from vidspec.app.gitref import spec_at_ref
+
+    (repo / "films" / "film.lock.json").write_text('{"version": 1, "assets": {}}\n', "utf-8")
+    (repo / "films" / "assets" / "unused.png").write_bytes(png((0, 0, 0)))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "lock")
+    with spec_at_ref(Path("film.yaml"), "HEAD") as snap:
+        files = sorted(p.relative_to(snap.root).as_posix() for p in snap.root.rglob("*") if p.is_file())
+        assert files == [
+            "films/assets/bowl.png",
+            "films/film.lock.json",
+            "films/film.yaml",
+            "shared/logo.png",
+        ]
+        assert snap.spec == snap.root / "films" / "film.yaml" and snap.path == "films/film.yaml"
+        root = snap.root
+    assert not root.exists()  # removed afterwards

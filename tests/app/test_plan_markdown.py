@@ -60,3 +60,18 @@ def test_markdown_cells_escape_tables_html_and_code() -> None:
     assert cell("gen4_turbo *bold*") == "gen4\\_turbo \\*bold\\*"
     assert code("plain.yaml") == "`plain.yaml`"
     assert code("we`ird") == "``we`ird``"
+
+
+def test_only_names_of_files_in_the_repository_are_taken_from_a_spec() -> None:
+    from vidspec.app.gitref import named_files
+
+    blobs = {"films/a.png": "100644", "shared/b.png": "100644", "films/link.png": "120000", "c.png": "100644"}
+    data = {
+        "scenes": [
+            {"image": "a.png", "prompt": "a.png is a word here too"},
+            {"references": [{"path": "../shared/b.png"}, {"path": "./a.png"}]},
+            {"image": "link.png", "video": "https://example.com/a.png", "character": "/abs/c.png"},
+            {"image": "../../outside.png", "music": "../c.png"},
+        ]
+    }
+    assert named_files(data, "films", blobs) == ["c.png", "films/a.png", "shared/b.png"]
