@@ -73,7 +73,10 @@ def resolve_ref(top: Path, ref: str) -> str:
         raise VidspecError("--diff: the git ref is empty")
     proc = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if proc.returncode != 0 or not proc.stdout.strip():
-        raise VidspecError(f"--diff: unknown git ref {ref!r} in {top} (a branch, tag, commit or HEAD~N)")
+        raise VidspecError(
+            f"--diff: unknown git ref {ref!r} in {top} (a branch, tag, commit or HEAD~N; "
+            "in a shallow clone, fetch it first, e.g. `git fetch origin main`)"
+        )
     return str(proc.stdout.strip())
 
 
