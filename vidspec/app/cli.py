@@ -27,6 +27,24 @@ ALLOW_PATH = click.option(
     "a list separated by os.pathsep). Outputs always stay inside the project.",
 )
 
+TARGET = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="SCENE[.ASSET]",
+    help="Only this scene (or one asset, e.g. intro.video) and what it depends on (repeatable). The film is "
+    "cut only when every scene is then available.",
+)
+REPLACE = click.option(
+    "--replace",
+    "replace",
+    multiple=True,
+    metavar="SCENE.ASSET",
+    help="A new take of this asset with a new random seed, even though it is cached (repeatable). The old "
+    "take stays cached; the lockfile records the seed, and later builds keep using it. The spec is not "
+    "rewritten.",
+)
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # VidspecError.exit_code; validation errors, failed assets and usage errors too
 EXIT_WOULD_SPEND = 2  # plan --detailed-exitcode: the next build would spend credits
@@ -133,6 +151,14 @@ def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple
     help="Plan for this backend's cache. Default: price a paid (runway) build, and say which backend "
     "the next build uses (runway when RUNWAYML_API_SECRET is set, else the free preview).",
 )
+@TARGET
+@REPLACE
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also save the plan to this file (JSON) for `vidspec build FILE`, which applies exactly it: it "
+    "refuses when the spec, an input or the cache changed, and never spends more.",
+)
 @ALLOW_PATH
 def plan(
     spec: Path,
@@ -141,6 +167,9 @@ def plan(
     max_credits: float | None,
     cache_dir: Path | None,
     backend: str | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    out: Path | None,
     allow_paths: tuple[Path, ...],
 ) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
@@ -154,7 +183,13 @@ def plan(
     namespace = backend or RUNWAY
     # Over budget is a finding about the plan: show the plan, then exit 1.
     ws = Workspace.open(
-        spec, cache_dir=cache_dir, namespace=namespace, over_budget_ok=True, allow=allow_paths
+        spec,
+        cache_dir=cache_dir,
+        namespace=namespace,
+        over_budget_ok=True,
+        allow=allow_paths,
+        targets=targets,
+        replace=replace,
     )
     if len(ws.validated.diagnostics):  # warnings (and budget errors): the plan goes on, the user sees them
         _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
@@ -168,6 +203,11 @@ def plan(
         click.echo(json.dumps(data, indent=2))
     else:
         render_plan(data, _console())
+    if out is not None:
+        from vidspec.app.plan_file import write_plan
+
+        write_plan(out, ws, p, targets)
+        click.echo(f"saved the plan to {out}; apply exactly it with: vidspec build {out}", err=True)
     if not p.within_budget:
         raise BudgetExceeded(f"over budget: {p.total_credits} credits > {p.budget:g}")
     if ws.validated.diagnostics.has_errors():  # a budget finding the plan's own sum does not repeat
@@ -220,6 +260,8 @@ def plan(
     envvar="VIDSPEC_CACHE_DIR",
     help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
 )
+@TARGET
+@REPLACE
 @click.option("--no-stitch", is_flag=True, help="Generate and cache the assets only.")
 @click.option("--force-stitch", is_flag=True, help="Re-encode the final cut even if it is up to date.")
 @click.option(
@@ -237,19 +279,38 @@ def build(
     task_timeout: float,
     poll_scale: float,
     cache_dir: Path | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
     no_stitch: bool,
     force_stitch: bool,
     as_json: bool,
     allow_paths: tuple[Path, ...],
 ) -> int:
-    """Generate every missing asset, cache it, lock it, and stitch the final cut."""
+    """Generate every missing asset, cache it, lock it, and stitch the final cut.
+
+    SPEC may be a saved plan (`vidspec plan SPEC --out FILE`): the build then applies exactly that plan, as
+    reviewed (--yes implied), and refuses before spending when the spec, an input or the cache changed."""
     from vidspec.app.build import BuildOptions, choose_backend
     from vidspec.app.build import build as run_build
+    from vidspec.app.plan_file import load_plan, looks_like_plan
     from vidspec.app.views.build_summary import build_summary, render_build_summary
     from vidspec.app.views.events import JsonLines, LiveView
     from vidspec.backends.runway.config import RunwayConfig
 
     runway = RunwayConfig.from_env()  # the one read of RUNWAYML_API_SECRET and RUNWAYML_BASE_URL
+    saved = load_plan(spec) if looks_like_plan(spec) else None
+    if saved is not None:
+        fixed = [f for f, v in (("--target", targets), ("--replace", replace)) if v]
+        if backend and backend != saved.backend:
+            fixed.append("--backend")
+        if fixed:
+            raise click.UsageError(
+                f"{' and '.join(fixed)}: a saved plan fixes what it builds; make a new plan with them instead"
+            )
+        spec, backend, yes, targets = saved.spec, saved.backend, True, saved.targets  # reviewed: --yes
+        replace = tuple(saved.seeds)
+        # Never more than the plan says: its credits cap the run (and --max-credits, when lower).
+        max_credits = saved.to_spend if max_credits is None else min(max_credits, saved.to_spend)
     # --locked is about the paid assets in the lockfile: it never falls back to the free preview.
     chosen, notice = choose_backend(backend or ("runway" if locked else None), runway)
     if notice:
@@ -269,6 +330,10 @@ def build(
         runway=runway,
         resubmit_ambiguous=resubmit_ambiguous,
         allow_paths=allow_paths,
+        targets=targets,
+        replace=replace,
+        seeds=saved.seeds if saved is not None else None,
+        saved=saved.checker() if saved is not None else None,
     )
     console = _console(stderr=as_json)
     view: Any = JsonLines() if as_json else LiveView(console, 0)
