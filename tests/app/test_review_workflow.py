@@ -373,3 +373,42 @@ def test_tampered_malformed_or_escaping_plans_are_refused(
     # --out must be where build can find the spec from.
     code, _, err = run(["plan", str(project), "--out", str(outside / "plan.json")], capsys)
     assert code == 1 and "write the plan in the spec's folder or a folder above it" in err
+
+
+# ---------------------------------------------------------------------------------------------- lock --check
+
+
+def test_lock_check_passes_when_lock_spec_and_cache_agree_and_names_each_difference(
+    fake_runway: FakeRunway, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = project
+    code, out, _ = run(["lock", "--check", str(spec)], capsys)
+    assert code == 1 and "review.lock.json does not exist" in out
+    assert run(["build", str(spec), "--yes", *FAST, "--no-stitch"], capsys)[0] == 0
+    code, out, _ = run(["lock", "--check", str(spec)], capsys)
+    assert code == 0 and "review.lock.json matches" in out and "(5 assets)" in out
+
+    # A re-roll is part of the lockfile: still matching afterwards.
+    assert run(["build", str(spec), "--yes", "--replace", "bowl.video", *FAST, "--no-stitch"], capsys)[0] == 0
+    assert run(["lock", "--check", str(spec)], capsys)[0] == 0
+
+    write_spec(spec.parent, HARBOUR + " at dusk")  # the spec
+    jpg(spec.parent / "assets" / "bowl.jpg", "blue")  # an input's bytes
+    lockfile = spec.with_name("review.lock.json")
+    data = json.loads(lockfile.read_text())
+    jar = data["assets"]["jar.image"]["key"]
+    data["assets"]["gone.video"] = data["assets"]["jar.video"]
+    lockfile.write_text(json.dumps(data))
+    for p in (spec.parent / ".vidspec" / "runway" / "objects").rglob(jar.split(":")[1] + "*"):
+        p.unlink()
+    code, out, _ = run(["lock", "--check", "--json", str(spec)], capsys)
+    assert code == 1
+    found = {d["asset"]: d["problem"] for d in json.loads(out)["differences"]}
+    assert found == {
+        "harbour.video": "the spec changed since the lockfile was written: prompt changed",
+        "bowl.video": "the spec changed since the lockfile was written: reference image bytes changed",
+        "jar.image": "cached file missing (the record is there, its file is not)",
+        "gone.video": "in the lockfile but no longer in the spec",
+    }
+    code, out, _ = run(["lock", str(spec)], capsys)  # without --check: the same report, exit 0
+    assert code == 0 and "4 differences" in out

@@ -359,6 +359,41 @@ def build(
 @cli.command()
 @click.argument("spec", type=SPEC)
 @click.option(
+    "--check", is_flag=True, help="Exit 1 when the lockfile does not match the spec and the cache (for CI)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="VIDSPEC_CACHE_DIR",
+    help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+)
+@ALLOW_PATH
+def lock(
+    spec: Path, check: bool, as_json: bool, cache_dir: Path | None, allow_paths: tuple[Path, ...]
+) -> int:
+    """Compare the lockfile with SPEC and the cache: every asset locked with the key the spec gives it now,
+    and cached with the output the lockfile records. No API call, nothing spent."""
+    from vidspec.app.lock_check import check_lock
+    from vidspec.app.workspace import Workspace
+
+    ws = Workspace.open(spec, cache_dir=cache_dir, over_budget_ok=True, allow=allow_paths)
+    result = check_lock(ws)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    elif result.ok:
+        click.echo(f"{Path(result.lockfile).name} matches {spec} and the cache ({result.assets} assets)")
+    else:
+        lines = [f"{a}: {p}" if a else p for a, p in result.differences]
+        n = len(lines)
+        head = f"{Path(result.lockfile).name} does not match {spec} and the cache ({n} difference{'s' * (n > 1)}):"
+        click.echo(head + "\n  " + "\n  ".join(lines))
+    return EXIT_FAILED if check and not result.ok else EXIT_OK
+
+
+@cli.command()
+@click.argument("spec", type=SPEC)
+@click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
     envvar="VIDSPEC_CACHE_DIR",
