@@ -203,11 +203,6 @@ def plan(
         click.echo(json.dumps(data, indent=2))
     else:
         render_plan(data, _console())
-    if out is not None:
-        from vidspec.app.plan_file import write_plan
-
-        write_plan(out, ws, p, targets)
-        click.echo(f"saved the plan to {out}; apply exactly it with: vidspec build {out}", err=True)
     if not p.within_budget:
         raise BudgetExceeded(f"over budget: {p.total_credits} credits > {p.budget:g}")
     if ws.validated.diagnostics.has_errors():  # a budget finding the plan's own sum does not repeat
@@ -215,6 +210,11 @@ def plan(
     if money is not None and money.problems():
         _print_diagnostics(budget_diagnostics(ws, money), err=True)
         raise BudgetExceeded("over budget (see the diagnostics above)")
+    if out is not None:  # only a plan within both limits is saved: a build could not apply another
+        from vidspec.app.plan_file import write_plan
+
+        write_plan(out, ws, p, targets)
+        click.echo(f"saved the plan to {out}; apply exactly it with: vidspec build {out}", err=True)
     return EXIT_WOULD_SPEND if detailed_exitcode and p.to_spend_credits > 0 else EXIT_OK
 
 

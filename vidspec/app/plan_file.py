@@ -65,14 +65,19 @@ def write_plan(out: Path, ws: Workspace, plan: Plan, targets: tuple[str, ...]) -
 
 
 def looks_like_plan(path: Path) -> bool:
-    """A saved plan is a .json file that says so at its top level (a JSON spec never does)."""
+    """A saved plan is a .json file that says so at its top level (a JSON spec never does). A damaged one
+    that still carries the marker counts too, so that load_plan says what is wrong with it."""
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
     try:
-        head = read_regular(path)[:65536]
+        raw = read_regular(path)
     except Exception:  # unreadable, or not a regular file: the spec loader says which
         return False
-    return PLAN_FORMAT.encode() in head and b'"format"' in head
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return f'"format": "{PLAN_FORMAT}"'.encode() in raw[:4096]
+    return isinstance(data, dict) and data.get("format") == PLAN_FORMAT
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,20 @@ class SavedPlan:
     def to_spend(self) -> int:
         return int(self.doc["to_spend_credits"])
 
+    def command(self) -> str:
+        """The `vidspec plan` that makes this plan again (the same targets; new takes get new seeds)."""
+        import shlex
+
+        def here(p: Path) -> str:
+            rel = os.path.relpath(p)
+            return rel if not rel.startswith("..") else str(p)
+
+        flags = [f"--target {shlex.quote(t)}" for t in self.targets]
+        flags += [f"--replace {shlex.quote(n)}" for n in self.seeds]
+        flags += ["--backend preview"] if self.backend != "runway" else []
+        words = ["vidspec plan", shlex.quote(here(self.spec)), *flags, "--out", shlex.quote(here(self.path))]
+        return " ".join(words)
+
     def checker(self) -> Callable[[Workspace, Plan], None]:
         """For BuildOptions.saved: the plan made now must be the saved one, or nothing is spent."""
 
@@ -107,7 +126,7 @@ class SavedPlan:
                 raise StalePlan(
                     f"the saved plan is stale; nothing was spent ({self.path}):\n  "
                     + "\n  ".join(reasons)
-                    + f"\nreview a new plan: vidspec plan {self.spec} --out {self.path}"
+                    + f"\nreview a new plan: {self.command()}"
                 )
 
         return check
