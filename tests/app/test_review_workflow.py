@@ -87,7 +87,7 @@ def test_target_builds_one_scene_and_its_dependencies_and_does_not_stitch(
     spec = project
     plan = plan_json(spec, capsys, "--target", "jar")
     assert sorted(rows(plan)) == ["jar.image", "jar.video"]
-    assert [s["id"] for s in plan["scenes"]] == ["jar"]
+    assert [s["id"] for s in plan["scenes"]] == ["jar"] and plan["targets"] == ["jar"]
     jar_credits = plan["to_spend_credits"]
     assert jar_credits == sum(a["credits"] for a in rows(plan).values()) > 0
 
@@ -284,6 +284,8 @@ def test_saved_plan_is_refused_when_anything_changed_and_applied_exactly_otherwi
     original = bowl.read_bytes()
     jpg(bowl, "blue")  # an input's bytes
     refused("input assets/bowl.jpg: its bytes changed")
+    bowl.unlink()  # an input gone: the spec no longer validates
+    refused("no longer validate")
     bowl.write_bytes(original)
 
     # The cache: another build makes one asset after the plan was saved.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -199,6 +200,8 @@ def plan(
     data = plan_json(
         p, backend=choice.backend, backend_reason=choice.reason, cache_namespace=namespace, money=money
     )
+    if targets or replace:  # what the plan was narrowed to, and the seeds of the new takes
+        data.update(targets=list(targets), replace={n: ws.takes[n].seed for n in sorted(ws.replaced)})
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
@@ -346,7 +349,7 @@ def build(
             question = f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?"
             return click.confirm(question, default=False, err=as_json)
 
-    with view:
+    with view, saved.invalid_spec_is_stale() if saved is not None else nullcontext():
         outcome = run_build(spec, opts, view, confirm, on_stitch_progress=view.stitch_progress)
     summary = build_summary(outcome, chosen)
     if as_json:

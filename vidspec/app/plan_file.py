@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from vidspec.core.saved_plan import (
     stale_reasons,
 )
 from vidspec.core.source import _read_regular as read_regular  # one reader of untrusted files: no FIFO hangs
-from vidspec.errors import ConfigError, PlanFileError, StalePlan
+from vidspec.errors import ConfigError, PlanFileError, SpecError, StalePlan
 from vidspec.store.atomic import atomic_write_text
 
 
@@ -115,6 +116,18 @@ class SavedPlan:
         flags += ["--backend preview"] if self.backend != "runway" else []
         words = ["vidspec plan", shlex.quote(here(self.spec)), *flags, "--out", shlex.quote(here(self.path))]
         return " ".join(words)
+
+    @contextmanager
+    def invalid_spec_is_stale(self) -> Iterator[None]:
+        """A spec (or input) that no longer validates: the plan is stale, and the diagnostics say why."""
+        try:
+            yield
+        except SpecError as exc:
+            exc.message = (
+                f"the saved plan is stale; nothing was spent ({self.path}): the spec or its inputs no longer "
+                f"validate (above); fix them, then review a new plan: {self.command()}"
+            )
+            raise
 
     def checker(self) -> Callable[[Workspace, Plan], None]:
         """For BuildOptions.saved: the plan made now must be the saved one, or nothing is spent."""
