@@ -375,6 +375,9 @@ def test_tampered_malformed_or_escaping_plans_are_refused(
     # --out must be where build can find the spec from.
     code, _, err = run(["plan", str(project), "--out", str(outside / "plan.json")], capsys)
     assert code == 1 and "write the plan in the spec's folder or a folder above it" in err
+    for name, why in (("review.lock.json", "would be overwritten"), ("plan.txt", "name it *.json")):
+        code, _, err = run(["plan", str(project), "--out", str(project.parent / name)], capsys)
+        assert code == 1 and why in err and not (project.parent / name).exists()
 
 
 # ---------------------------------------------------------------------------------------------- lock --check

@@ -104,11 +104,7 @@ def _check_output(ws: Workspace, output: Path) -> None:
     ws.refuse_outputs_outside(output)
     if output.is_dir():
         raise ConfigError(f"the output path {output} is a directory; set output.path to a file")
-    protected = {ws.spec.resolve(), lock_path(ws.spec)}
-    protected |= {p.resolve() for a in ws.graph.assets for p in a.files()}
-    if ws.graph.project.music is not None:
-        protected.add((ws.graph.base / ws.graph.project.music.path).resolve())
-    if output.resolve() in protected:
+    if output.resolve() in ws.protected_files():
         raise ConfigError(f"the output path {output} is an input of the project; it would be overwritten")
 
 

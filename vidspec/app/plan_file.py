@@ -56,10 +56,14 @@ def document(ws: Workspace, plan: Plan, spec_rel: str, targets: tuple[str, ...])
 
 def write_plan(out: Path, ws: Workspace, plan: Plan, targets: tuple[str, ...]) -> dict[str, Any]:
     """Write the saved plan atomically; the document written."""
+    if out.suffix.lower() != ".json":
+        raise ConfigError(f"--out {out}: name it *.json (that is how `vidspec build` knows a saved plan)")
     if out.exists() and not out.is_file():
         raise ConfigError(f"--out {out}: not a regular file")
-    if out.resolve() == ws.spec.resolve():
-        raise ConfigError(f"--out {out}: that is the spec itself")
+    if out.resolve() in ws.protected_files():
+        raise ConfigError(f"--out {out}: that is the spec, its lockfile or an input; it would be overwritten")
+    if not out.resolve().parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
     doc = document(ws, plan, spec_relative_to(out, ws.spec), targets)
     atomic_write_text(out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return doc

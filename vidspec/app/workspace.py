@@ -23,7 +23,7 @@ from vidspec.core.validate import Validated, project_name, validate_file
 from vidspec.errors import ConfigError, SpecError
 from vidspec.media.inspect import inspect_media
 from vidspec.store.cache import Cache, Check, LocalStore
-from vidspec.store.lockfile import read_lock
+from vidspec.store.lockfile import lock_path, read_lock
 
 if TYPE_CHECKING:
     from vidspec.backends.runway.config import RunwayConfig
@@ -168,6 +168,14 @@ class Workspace:
             problem = paths.output_problem(file)
             if problem is not None:
                 raise ConfigError(f"not writing {os.path.normpath(file)}: it {problem[1]}")
+
+    def protected_files(self) -> set[Path]:
+        """Files no output may overwrite: the spec, its lockfile and every input (resolved)."""
+        protected = {self.spec.resolve(), lock_path(self.spec)}
+        protected |= {p.resolve() for a in self.graph.assets for p in a.files()}
+        if self.graph.project.music is not None:
+            protected.add((self.graph.base / self.graph.project.music.path).resolve())
+        return protected
 
     def output_path(self) -> Path:
         base = self.spec.resolve().parent
