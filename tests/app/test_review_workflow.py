@@ -263,6 +263,8 @@ def test_saved_plan_records_keys_requests_credits_and_digests(
         "key": assets["jar.image"]["key"],
     }
     assert "test-key-not-real" not in out.read_text()
+    code, _, err = run(["plan", str(out)], capsys)
+    assert code == 1 and "is a saved plan: apply it with `vidspec build" in err
     assert fake_runway.create_count() == 0
 
 

@@ -175,11 +175,14 @@ def plan(
 ) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
     from vidspec.app.build import backend_choice, budget_diagnostics, budget_status
+    from vidspec.app.plan_file import looks_like_plan
     from vidspec.app.views.plan import plan_json, render_plan
     from vidspec.app.workspace import RUNWAY, Workspace
     from vidspec.backends.runway.config import RunwayConfig
     from vidspec.errors import BudgetExceeded
 
+    if looks_like_plan(spec):
+        raise click.UsageError(f"{spec} is a saved plan: apply it with `vidspec build {spec}`")
     choice = backend_choice(backend, RunwayConfig.from_env())  # the rule `build` follows
     namespace = backend or RUNWAY
     # Over budget is a finding about the plan: show the plan, then exit 1.
@@ -382,15 +385,7 @@ def lock(
 
     ws = Workspace.open(spec, cache_dir=cache_dir, over_budget_ok=True, allow=allow_paths)
     result = check_lock(ws)
-    if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
-    elif result.ok:
-        click.echo(f"{Path(result.lockfile).name} matches {spec} and the cache ({result.assets} assets)")
-    else:
-        lines = [f"{a}: {p}" if a else p for a, p in result.differences]
-        n = len(lines)
-        head = f"{Path(result.lockfile).name} does not match {spec} and the cache ({n} difference{'s' * (n > 1)}):"
-        click.echo(head + "\n  " + "\n  ".join(lines))
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.text(spec))
     return EXIT_FAILED if check and not result.ok else EXIT_OK
 
 

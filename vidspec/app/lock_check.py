@@ -6,6 +6,7 @@ No API call and no spend: keys come from the spec and its inputs, the cache is c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from vidspec.app.views.plan import reason_text
 from vidspec.app.workspace import Workspace
@@ -28,6 +29,15 @@ class LockCheck:
     @property
     def ok(self) -> bool:
         return not self.differences
+
+    def text(self, spec: Path) -> str:
+        name = Path(self.lockfile).name
+        if self.ok:
+            return f"{name} matches {spec} and the cache ({self.assets} assets)"
+        lines = [f"{a}: {p}" if a else p for a, p in self.differences]
+        n = len(lines)
+        head = f"{name} does not match {spec} and the cache ({n} difference{'s' * (n > 1)}):"
+        return head + "\n  " + "\n  ".join(lines)
 
     def to_json(self) -> dict[str, object]:
         return {
