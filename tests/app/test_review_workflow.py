@@ -304,6 +304,10 @@ def test_saved_plan_is_refused_when_anything_changed_and_applied_exactly_otherwi
     made = sorted(e["asset"] for e in events if e.get("event") == "asset" and e["state"] == "done")
     assert fake_runway.create_count() == len(planned) == 4 and made == planned
     assert summary(stdout)["credits_estimated"] == doc["to_spend_credits"]
+    assert (
+        summary(stdout)["notices"][0]
+        == f"applied the saved plan {out} ({doc['to_spend_credits']} credits planned)"
+    )
 
     # Applied twice: the cache now holds what the plan priced, so the plan no longer holds.
     fake_runway.reset_counters()

@@ -354,6 +354,8 @@ def build(
 
     with view, saved.invalid_spec_is_stale() if saved is not None else nullcontext():
         outcome = run_build(spec, opts, view, confirm, on_stitch_progress=view.stitch_progress)
+    if saved is not None:
+        outcome.notices.insert(0, f"applied the saved plan {saved.path} ({saved.to_spend} credits planned)")
     summary = build_summary(outcome, chosen)
     if as_json:
         click.echo(json.dumps(summary))
