@@ -423,3 +423,14 @@ def test_lock_check_passes_when_lock_spec_and_cache_agree_and_names_each_differe
     }
     code, out, _ = run(["lock", str(spec)], capsys)  # without --check: the same report, exit 0
     assert code == 0 and "4 differences" in out
+
+
+def test_target_on_the_free_preview(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        ["build", str(project), "--backend", "preview", "--target", "jar.video", "--json"], capsys
+    )
+    assert code == 0, err
+    s = summary(out)
+    assert s["generated"] == 2 and any("not stitching review.preview.mp4" in n for n in s["notices"])
+    code, _, err = run(["build", str(project), "--backend", "preview", "--replace", "jar.video"], capsys)
+    assert code == 1 and "the free preview has no takes" in err
