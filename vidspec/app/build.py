@@ -48,6 +48,7 @@ class BuildOptions:
     runway: RunwayConfig = field(default_factory=RunwayConfig.from_env)  # the CLI passes the one it read
     resubmit_ambiguous: bool = False  # send again creates that may already have been billed
     allow_paths: tuple[Path, ...] = ()  # folders outside the project inputs may come from (--allow-path)
+    cache_url: str | None = None  # the team cache (--cache-url; VIDSPEC_CACHE_URL when None)
 
 
 @dataclass
@@ -168,7 +169,11 @@ def build(
 ) -> BuildOutcome:
     # --max-credits caps what this run commits (checked against the spend, below), not a build from nothing.
     ws = Workspace.open(
-        spec, cache_dir=options.cache_dir, namespace=options.backend, allow=options.allow_paths
+        spec,
+        cache_dir=options.cache_dir,
+        namespace=options.backend,
+        allow=options.allow_paths,
+        cache_url=options.cache_url,
     )
     plan = ws.plan(runway=options.runway)  # verifies the cache; asks Runway about tasks of damaged files
     over = over_budget(plan.total_credits, plan.budget)
@@ -197,6 +202,8 @@ def build(
         else:
             report, notices = _run_preview(ws, emit)
     outcome = BuildOutcome(ws, plan, report, notices=notices)
+    if ws.team is not None:  # the team cache's warnings: down (once), damaged objects ignored
+        outcome.notices[:0] = ws.team.warnings
     if money is not None:
         outcome.budget, outcome.committed = money
     if options.backend == RUNWAY:
@@ -323,7 +330,7 @@ def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
 def _execute(
     ws: Workspace, producer: Producer, emit: Emit, regenerate: frozenset[str] = frozenset()
 ) -> BuildReport:
-    executor = Executor(ws.store, producer, emit, regenerate=regenerate)
+    executor = Executor(ws.store, producer, emit, regenerate=regenerate, team=ws.team)
     return asyncio.run(executor.run(list(ws.graph.assets), ws.keys))
 
 
@@ -460,7 +467,7 @@ def _run_runway(
             try:
                 # A damaged or missing file is created anew only when this plan priced it (its task is gone).
                 regenerate = frozenset(r.key for r in plan.rows if r.spends)
-                executor = Executor(ws.store, producer, emit, regenerate=regenerate)
+                executor = Executor(ws.store, producer, emit, regenerate=regenerate, team=ws.team)
                 return await executor.run(list(ws.graph.assets), ws.keys)
             finally:
                 held.update(producer.held)

@@ -27,6 +27,14 @@ ALLOW_PATH = click.option(
     "a list separated by os.pathsep). Outputs always stay inside the project.",
 )
 
+CACHE_URL = click.option(
+    "--cache-url",
+    envvar="VIDSPEC_CACHE_URL",
+    metavar="URL",
+    help="A team cache behind the local one: s3://bucket/prefix (credentials and endpoint from the AWS "
+    "environment) or file:///shared/dir. Env VIDSPEC_CACHE_URL.",
+)
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # VidspecError.exit_code; validation errors, failed assets and usage errors too
 EXIT_WOULD_SPEND = 2  # plan --detailed-exitcode: the next build would spend credits
@@ -62,6 +70,9 @@ ENVIRONMENT = f"""Environment:
   {KEY_ENV}  the Runway API key (never logged); unset: preview builds
   {BASE_URL_ENV}    the API (default {DEFAULT_BASE_URL})
   VIDSPEC_CACHE_DIR    the cache directory (default .vidspec beside the spec)
+  VIDSPEC_CACHE_URL    a team cache: s3://bucket/prefix or file:///dir (like --cache-url)
+  VIDSPEC_LEASE_TTL    seconds a team-cache lease lives unless renewed (default 300)
+  AWS_*                the team cache's credentials, region, endpoint, profile (never logged)
   VIDSPEC_ALLOW_PATHS  folders outside the project that inputs may come from (like --allow-path)
   VIDSPEC_FONT         a .ttf for cards and burned captions (default: Roboto)
   VIDSPEC_DEBUG        1: show the traceback of an internal error
@@ -134,6 +145,7 @@ def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple
     "the next build uses (runway when RUNWAYML_API_SECRET is set, else the free preview).",
 )
 @ALLOW_PATH
+@CACHE_URL
 def plan(
     spec: Path,
     as_json: bool,
@@ -142,6 +154,7 @@ def plan(
     cache_dir: Path | None,
     backend: str | None,
     allow_paths: tuple[Path, ...],
+    cache_url: str | None,
 ) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
     from vidspec.app.build import backend_choice, budget_diagnostics, budget_status
@@ -154,11 +167,18 @@ def plan(
     namespace = backend or RUNWAY
     # Over budget is a finding about the plan: show the plan, then exit 1.
     ws = Workspace.open(
-        spec, cache_dir=cache_dir, namespace=namespace, over_budget_ok=True, allow=allow_paths
+        spec,
+        cache_dir=cache_dir,
+        namespace=namespace,
+        over_budget_ok=True,
+        allow=allow_paths,
+        cache_url=cache_url,
     )
     if len(ws.validated.diagnostics):  # warnings (and budget errors): the plan goes on, the user sees them
         _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
     p = ws.plan()
+    for warning in ws.team.warnings if ws.team else ():
+        click.echo(f"vidspec: warning: {warning}", err=True)
     # Both limits against this spec's spend so far (paid builds only: the preview costs nothing).
     money = budget_status(ws, p, max_credits) if namespace == RUNWAY else None
     data = plan_json(
@@ -226,6 +246,7 @@ def plan(
     "--json", "as_json", is_flag=True, help="JSON-lines events on stdout instead of the live display."
 )
 @ALLOW_PATH
+@CACHE_URL
 def build(
     spec: Path,
     backend: str | None,
@@ -241,6 +262,7 @@ def build(
     force_stitch: bool,
     as_json: bool,
     allow_paths: tuple[Path, ...],
+    cache_url: str | None,
 ) -> int:
     """Generate every missing asset, cache it, lock it, and stitch the final cut."""
     from vidspec.app.build import BuildOptions, choose_backend
@@ -269,6 +291,7 @@ def build(
         runway=runway,
         resubmit_ambiguous=resubmit_ambiguous,
         allow_paths=allow_paths,
+        cache_url=cache_url,
     )
     console = _console(stderr=as_json)
     view: Any = JsonLines() if as_json else LiveView(console, 0)
@@ -300,12 +323,15 @@ def build(
     help="Cache directory to take frames from (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
 )
 @ALLOW_PATH
-def storyboard(spec: Path, cache_dir: Path | None, allow_paths: tuple[Path, ...]) -> None:
+@CACHE_URL
+def storyboard(
+    spec: Path, cache_dir: Path | None, allow_paths: tuple[Path, ...], cache_url: str | None
+) -> None:
     """Write build/<name>.storyboard.png and .html: one tile per scene, for review before spending."""
     from vidspec.app.storyboard import write_storyboard
     from vidspec.app.workspace import Workspace
 
-    ws = Workspace.open(spec, cache_dir=cache_dir, allow=allow_paths)
+    ws = Workspace.open(spec, cache_dir=cache_dir, allow=allow_paths, cache_url=cache_url)
     png, page = write_storyboard(ws, ws.plan())
     click.echo(f"wrote {png}")
     click.echo(f"wrote {page}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from vidspec.errors import ConfigError, SpecError
 from vidspec.media.inspect import inspect_media
 from vidspec.store.cache import Cache, Check, LocalStore
 from vidspec.store.lockfile import read_lock
+from vidspec.store.tiered import TeamTier, team_lookup
 
 if TYPE_CHECKING:
     from vidspec.backends.runway.config import RunwayConfig
@@ -59,6 +60,7 @@ class Workspace:
     keys: dict[str, str]
     parts: dict[str, dict[str, str]]
     lock: Lock | None
+    team: TeamTier | None = None  # the team cache (--cache-url, VIDSPEC_CACHE_URL), read through
 
     @classmethod
     def open(
@@ -70,8 +72,9 @@ class Workspace:
         budget: float | None = None,
         over_budget_ok: bool = False,
         allow: Sequence[Path | str] = (),
+        cache_url: str | None = None,
     ) -> Workspace:
-        """``over_budget_ok``: budget findings (BUDGET_CODES) stay in the diagnostics instead of stopping.
+        """``cache_url``: the team cache (default VIDSPEC_CACHE_URL; none when unset). ``over_budget_ok``: budget findings (BUDGET_CODES) stay in the diagnostics instead of stopping.
         ``allow``: extra folders inputs may come from (--allow-path), besides VIDSPEC_ALLOW_PATHS."""
         validated = validate_spec(spec, budget=budget, cache_dir=cache_dir, allow=allow)
         errors = {d.code for d in validated.diagnostics if d.severity == "error"}
@@ -82,15 +85,18 @@ class Workspace:
         digest = FileDigests()
         keys = graph_keys(graph, digest, namespace)
         parts = {a.name: key_parts(a, digest, keys) for a in graph.assets}
+        cache = Cache.for_spec(spec, cache_dir)
+        team = TeamTier.from_url(cache_url, namespace, cache.store(namespace))
         return cls(
             spec,
             validated,
             graph,
-            Cache.for_spec(spec, cache_dir),
+            cache,
             namespace,
             keys,
             parts,
             read_lock(spec) if namespace == RUNWAY else None,
+            team,
         )
 
     @property
@@ -122,6 +128,7 @@ class Workspace:
     def cache_statuses(self, runway: RunwayConfig | None = None) -> dict[str, CacheStatus]:
         store = self.store
         checks = {key: store.check(key) for key in set(self.keys.values())}
+        tiers, elsewhere = team_lookup(self.team, store, checks) if self.team else ({}, {})
         gone = {k for k, c in checks.items() if c.task_gone}
         if self.namespace == RUNWAY:
             ask = {
@@ -131,7 +138,12 @@ class Workspace:
             }
             if ask:
                 gone |= _gone_tasks(ask, runway)
-        return {k: _status(c, self.namespace, k in gone) for k, c in checks.items()}
+        statuses = {k: _status(c, self.namespace, k in gone) for k, c in checks.items()}
+        for k, tier in tiers.items():
+            statuses[k] = CacheStatus("cached", tier=tier)
+        for k, who in elsewhere.items():
+            statuses[k] = replace(statuses[k], elsewhere=who)
+        return statuses
 
     def refuse_outputs_outside(self, output: Path) -> None:
         """The last guard before writing `output` and the files beside it (validation already reported it at
