@@ -69,15 +69,17 @@ class TeamStore:
             self._tmp()
             / f"team-{key_hex(key)[:16]}-{os.getpid()}-{threading.get_ident()}{Path(rec.file).suffix}"
         )
+        ok = False
         try:
             if not self.blobs.download(self.object_name(key, rec.file), dest):
                 return "absent"
             if dest.stat().st_size != rec.size or file_sha256(dest) != rec.output_sha256:
                 return "damaged"
-        except BaseException:
-            with contextlib.suppress(OSError):
-                dest.unlink()
-            raise
+            ok = True
+        finally:
+            if not ok:
+                with contextlib.suppress(OSError):
+                    dest.unlink()
         return rec, dest
 
     def put(self, key: str, src: Path, record: Record) -> Path:
