@@ -128,6 +128,8 @@ class Workspace:
     def cache_statuses(self, runway: RunwayConfig | None = None) -> dict[str, CacheStatus]:
         store = self.store
         checks = {key: store.check(key) for key in set(self.keys.values())}
+        if self.team is not None:
+            self.team.check()  # a 403 stops every command here, before anything is spent
         tiers, elsewhere = team_lookup(self.team, store, checks) if self.team else ({}, {})
         gone = {k for k, c in checks.items() if c.task_gone}
         if self.namespace == RUNWAY:
