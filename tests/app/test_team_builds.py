@@ -30,6 +30,7 @@ SPEC = """\
 version: 1
 name: team
 defaults: {ratio: "1280:720", duration: 2, voice: Maya}
+output: {ratio: "320:180", fps: 12, preset: ultrafast}
 scenes:
   - id: harbour
     prompt: "Fishing boats rock in a quiet harbour at dawn, slow aerial dolly"
