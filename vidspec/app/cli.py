@@ -398,6 +398,15 @@ def init(directory: Path, name: str) -> None:
     click.echo(f"next: vidspec validate {target} && vidspec plan {target} && vidspec build {target}")
 
 
+def _register_cache_group() -> None:
+    from vidspec.app.cache_commands import cache
+
+    cli.add_command(cache)
+
+
+_register_cache_group()
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     sys.exit(exit_status(argv))
 
