@@ -94,6 +94,7 @@ def test_second_machine_downloads_everything_and_pays_nothing(
     code, out, err = run(["build", str(a), "--yes", "--cache-url", team_bucket, *FAST], capsys)
     assert code == 0, err
     assert fake_runway.create_count() == N
+    assert summary(out)["team_cache"] == {"url": team_bucket, "downloaded": 0, "uploaded": N, "down": False}
     assert len(bucket_names(s3_server, team_bucket, "records")) == N  # uploaded: object and record
     assert bucket_names(s3_server, team_bucket, "leases") == []  # released
     fake_runway.reset_counters()
@@ -111,6 +112,7 @@ def test_second_machine_downloads_everything_and_pays_nothing(
     assert code == 0, err
     s = summary(out)
     assert fake_runway.create_count() == 0 and s["cached"] == N and s["credits_charged"] == 0
+    assert s["team_cache"]["downloaded"] == 0  # the plans before already put them in bob's local cache
     assert lock_shas(a) == lock_shas(b)
     cut_a, cut_b = probe(Path(summary_output(a))), probe(Path(summary_output(b)))
     assert cut_a == cut_b  # duration, streams, size, codecs

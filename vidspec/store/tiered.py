@@ -119,6 +119,8 @@ class TeamTier:
         self.on_warning: Callable[[str], None] | None = None
         self._lock = threading.Lock()
         self._checked = False
+        self.downloaded = 0  # objects fetched into the local cache, verified
+        self.uploaded = 0
 
     @classmethod
     def from_url(cls, url: str | None, namespace: str, local: LocalStore) -> TeamTier | None:
@@ -173,6 +175,8 @@ class TeamTier:
             return "down"
         rec, tmp = found
         self.local.put(key, tmp, rec)
+        with self._lock:
+            self.downloaded += 1
         return "ok"
 
     def publish(self, key: str) -> bool:
@@ -182,7 +186,11 @@ class TeamTier:
             return False
         rec, path = hit
         self.check()
-        return self._guard(lambda: (self.store.put(key, path, rec), True)[1], False)
+        done = self._guard(lambda: (self.store.put(key, path, rec), True)[1], False)
+        if done:
+            with self._lock:
+                self.uploaded += 1
+        return done
 
     def holder(self, key: str) -> LeaseInfo | None:
         self.check()
