@@ -29,7 +29,7 @@ def build_summary(outcome: BuildOutcome, backend: str) -> dict[str, Any]:
         "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
         "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
     }  # fmt: skip
-    team = outcome.workspace.team
+    team = outcome.workspace.team if outcome.workspace is not None else None  # a bare outcome (tests)
     if team is not None:  # the team cache: what came from it and went to it
         summary["team_cache"] = {
             "url": team.url, "downloaded": team.downloaded, "uploaded": team.uploaded, "down": team.down,
