@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vidspec.core.budget import BudgetStatus, Spend
+from vidspec.core.graph import Asset
 from vidspec.core.plan import Plan, Reason
 from vidspec.core.pricing import usd
 
@@ -49,6 +50,15 @@ def reason_text(reason: Reason) -> str:
     return ", ".join(words) or "request changed"
 
 
+def asset_label(asset: Asset) -> str:
+    """What a plan row calls an asset: its kind, your footage, or the clip made for one output frame."""
+    if asset.is_footage:
+        return "your footage"
+    if asset.for_ratio is not None:
+        return f"video for {asset.for_ratio}"
+    return KIND_LABELS[asset.kind]
+
+
 def plan_json(
     plan: Plan,
     *,
@@ -72,14 +82,14 @@ def plan_json(
             "credits": sum(r.asset.credits for r in rows),
             "assets": [{
                 "kind": r.asset.kind,
-                "label": KIND_LABELS[r.asset.kind],
+                "label": asset_label(r.asset),
                 "name": r.asset.name,
                 "model": r.asset.row.model,
                 "endpoint": r.asset.row.endpoint,
                 "credits": r.asset.credits,
                 "cached": r.cached,
                 "action": r.action,
-                "reason": reason_text(r.reason),
+                "reason": reason_text(r.reason) + (" (cut locally, free)" if r.asset.is_footage else ""),
                 "reason_code": r.reason.code,
                 "key": r.key,
             } for r in rows],
