@@ -36,7 +36,7 @@ class OutputSpec:
 
     @property
     def label(self) -> str:
-        return self.ratio
+        return f"output ({self.ratio})" if self.index is None else f"outputs[{self.index}] ({self.ratio})"
 
 
 def default_ratio(scenes: Sequence[ResolvedScene]) -> str:

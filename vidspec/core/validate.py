@@ -217,6 +217,9 @@ def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
         return error("VS105", f"`{name}` is {show_number(value)}: far out of range", path, hint), False
     if t == "string_too_long":
         return error("VS105", f"`{name}` is too long", path, None), False
+    if t in ("too_short", "too_long") and name == "trim":
+        return error("VS316", f"`trim` takes two numbers, [start, end], not {len(value or [])}", path,
+                     "for example trim: [1.5, 4] (seconds of the clip)"), False  # fmt: skip
     if t == "too_short" and name == "scenes":
         return error("VS108", "the spec has no scenes", path, "add at least one scene under `scenes:`"), False
     if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):

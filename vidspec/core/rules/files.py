@@ -124,7 +124,7 @@ def check_outputs(outputs: Sequence[OutputSpec], name: str, paths: ProjectPaths)
         clash = _shared_file(spec, name, paths, written)
         if clash is not None:
             other, file = clash
-            yield error("VS110", f"outputs {other.label} and {spec.label} would both write "
+            yield error("VS110", f"{other.label} and {spec.label} would both write "
                         f"{os.path.relpath(file, paths.base)}", spec.where("path"),
                         "give each output its own `path` (its captions and manifest go beside it)")  # fmt: skip
         problem = _output_problem(spec, name, paths, False) or _output_problem(spec, name, paths, True)

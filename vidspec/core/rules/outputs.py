@@ -30,7 +30,7 @@ def ratio_problem(ratio: str) -> str | None:
 
 def check_output_frames(project: Project, outputs: Sequence[OutputSpec]) -> Iterator[Diagnostic]:
     if project.outputs is not None and "output" in project.model_fields_set:
-        yield error("VS109", "`output` and `outputs` are both set", ("outputs",),
+        yield error("VS109", "`output` and `outputs` are both set", ("output",),
                     "move `output` into the `outputs` list (one entry per final cut)")  # fmt: skip
     for out in outputs:
         if out.output.ratio is None:
