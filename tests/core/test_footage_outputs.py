@@ -1,0 +1,108 @@
+"""Footage and several outputs in the pure core: the graph, the keys, the plan's price, the outputs' frames."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from vidspec.core.keys import FileDigests, graph_keys
+from vidspec.core.outputs import project_outputs
+from vidspec.core.validate import Validated, validate_file
+
+FOOTAGE = Path(__file__).resolve().parents[2] / "examples" / "assets" / "market-footage.mp4"  # 3.0 s
+
+
+def _validate(tmp_path: Path, text: str) -> Validated:
+    shutil.copy(FOOTAGE, tmp_path / "f.mp4")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(text, "utf-8")
+    return validate_file(spec)
+
+
+SPEC = """\
+version: 1
+defaults: {{keep_audio: {keep}, model: gen4.5, duration: 2}}
+scenes:
+  - id: {id}
+    clip: f.mp4
+    trim: {trim}
+    narration: "Ours."
+  - id: gen
+    prompt: "A harbour at dawn, slow dolly"
+"""
+
+
+def _keys(tmp_path: Path, **kw: str) -> dict[str, str]:
+    fields = {"keep": "true", "id": "ours", "trim": "[0.5, 2]", **kw}
+    v = _validate(tmp_path, SPEC.format(**fields))
+    assert v.ok and v.graph is not None, list(v.diagnostics)
+    keys = graph_keys(v.graph, FileDigests())
+    return {name.replace(fields["id"], "ours"): key for name, key in keys.items()}
+
+
+def test_footage_is_a_free_asset_of_the_trimmed_length(tmp_path: Path) -> None:
+    v = _validate(tmp_path, SPEC.format(keep="true", id="ours", trim="[0.5, 2]"))
+    assert v.graph is not None
+    video = v.graph.by_name()["ours.video"]
+    assert video.is_footage and video.credits == 0 and video.seconds == 1.5
+    assert video.trim == (0.5, 2.0) and video.video is not None and video.video.path == tmp_path / "f.mp4"
+    assert v.graph.total_credits == 24 + 1  # the generated clip and the narration only
+
+
+def test_footage_key_follows_the_bytes_and_the_trim_only(tmp_path: Path) -> None:
+    base = _keys(tmp_path)
+    assert _keys(tmp_path, keep="false") == base  # keep_audio is applied when stitching
+    assert _keys(tmp_path, id="renamed") == base  # never the scene's id
+    assert _keys(tmp_path, trim="[0.5, 2.5]")["ours.video"] != base["ours.video"]
+    with (tmp_path / "f.mp4").open("ab") as f:  # _validate copies it again: append after, then key
+        f.write(b"\0")
+    v = validate_file(tmp_path / "s.yaml")
+    assert v.graph is not None
+    assert graph_keys(v.graph, FileDigests())["ours.video"] != base["ours.video"]
+
+
+OUTPUTS = """\
+version: 1
+name: film
+defaults: {fit: contain}
+outputs:
+  - {ratio: "1280:720"}
+  - {ratio: "720:1280", fit: cover}
+scenes:
+  - id: a
+    prompt: "A harbour at dawn, slow dolly"
+    duration: 4
+    ratio_overrides:
+      "720:1280": {prompt: "A harbour at dawn, tall framing"}
+  - id: b
+    prompt: "Gulls over the water, tracking shot"
+    duration: 2
+    fit: stretch
+"""
+
+
+def test_a_ratio_override_is_its_own_priced_clip_for_its_frame(tmp_path: Path) -> None:
+    v = _validate(tmp_path, OUTPUTS)
+    assert v.ok and v.graph is not None, list(v.diagnostics)
+    g = v.graph
+    native = g.by_name()["a.video@720:1280"]
+    assert (native.ratio, native.prompt, native.for_ratio, native.credits) == (
+        "720:1280", "A harbour at dawn, tall framing", "720:1280", 48,
+    )  # fmt: skip
+    assert g.total_credits == 48 + 48 + 24
+    assert g.video_for("a", "720:1280") is native
+    assert g.video_for("a", "1280:720").name == g.video_for("a").name == "a.video"
+    assert g.video_for("b", "720:1280").name == "b.video"
+
+
+def test_outputs_frames_paths_and_fit(tmp_path: Path) -> None:
+    v = _validate(tmp_path, OUTPUTS)
+    assert v.project is not None and v.graph is not None
+    wide, tall = project_outputs(v.project, v.graph.scenes, "film")
+    assert (wide.ratio, wide.path, tall.ratio, tall.path) == (
+        "1280:720", "build/film-1280x720.mp4", "720:1280", "build/film-720x1280.mp4",
+    )  # fmt: skip
+    a, b = v.graph.scenes
+    # A scene's own fit wins; then the output's; then defaults.
+    assert (wide.fit_for(a), tall.fit_for(a)) == ("contain", "cover")
+    assert (wide.fit_for(b), tall.fit_for(b)) == ("stretch", "stretch")
