@@ -106,3 +106,20 @@ def test_outputs_frames_paths_and_fit(tmp_path: Path) -> None:
     # A scene's own fit wins; then the output's; then defaults.
     assert (wide.fit_for(a), tall.fit_for(a)) == ("contain", "cover")
     assert (wide.fit_for(b), tall.fit_for(b)) == ("stretch", "stretch")
+
+
+def test_an_api_issue_about_an_override_points_at_the_override(tmp_path: Path) -> None:
+    from vidspec.core.blame import spec_path
+
+    v = _validate(tmp_path, OUTPUTS)
+    assert v.graph is not None
+    native = v.graph.by_name()["a.video@720:1280"]
+    assert spec_path(v.graph, native, ["promptText"]) == (
+        "scenes",
+        0,
+        "ratio_overrides",
+        "720:1280",
+        "prompt",
+    )
+    assert spec_path(v.graph, native, ["duration"]) == ("scenes", 0, "duration")
+    assert spec_path(v.graph, v.graph.by_name()["a.video"], ["promptText"]) == ("scenes", 0, "prompt")
