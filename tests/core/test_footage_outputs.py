@@ -123,3 +123,15 @@ def test_an_api_issue_about_an_override_points_at_the_override(tmp_path: Path) -
     )
     assert spec_path(v.graph, native, ["duration"]) == ("scenes", 0, "duration")
     assert spec_path(v.graph, v.graph.by_name()["a.video"], ["promptText"]) == ("scenes", 0, "prompt")
+
+
+def test_defaults_for_generated_scenes_never_make_a_footage_scene_pay(tmp_path: Path) -> None:
+    v = _validate(
+        tmp_path,
+        "version: 1\n"
+        "defaults: {model: veo3.1, duration: 4, seed: 3, image: {prompt: 'A jar of sambal on slate'}}\n"
+        "scenes:\n  - id: ours\n    clip: f.mp4\n",
+    )
+    assert v.ok and v.graph is not None, list(v.diagnostics)
+    assert [(a.name, a.credits) for a in v.graph.assets] == [("ours.video", 0)]
+    assert v.graph.assets[0].seconds == 3.0

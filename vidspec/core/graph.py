@@ -297,7 +297,7 @@ def build_graph(project: Project, base: Path, scenes: list[ResolvedScene] | None
     ctx = Timing(project, base, scenes)
     assets: list[Asset] = []
     for rs in scenes:
-        img = rs.get("image")
+        img = rs.get("image") if rs.get("clip") is None else None  # footage: `defaults.image` is not for it
         image = image_asset(rs, img, base) if isinstance(img, GeneratedImage) else None
         if image is not None:
             assets.append(image)
