@@ -135,3 +135,13 @@ def test_defaults_for_generated_scenes_never_make_a_footage_scene_pay(tmp_path: 
     assert v.ok and v.graph is not None, list(v.diagnostics)
     assert [(a.name, a.credits) for a in v.graph.assets] == [("ours.video", 0)]
     assert v.graph.assets[0].seconds == 3.0
+
+
+def test_outputs_alone_is_no_vs109_even_when_the_spec_has_other_errors() -> None:
+    from vidspec.core.validate import validate_text
+
+    text = "version: 1\noutputs:\n  - {ratio: '1280:720'}\nscenes:\n  - id: a\n    prompt: x\n    bogus: 1\n"
+    codes = [d.code for d in validate_text(text).diagnostics]
+    assert "VS101" in codes and "VS109" not in codes
+    both = validate_text("version: 1\noutput: {fps: 24}\n" + text.split("\n", 1)[1])
+    assert "VS109" in [d.code for d in both.diagnostics]

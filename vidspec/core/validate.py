@@ -280,6 +280,7 @@ def _partial_project(data: dict[str, Any]) -> tuple[Project, list[int]]:
             scenes.append(scene)
             index_map.append(i)
     project = Project.model_construct(
+        {k for k in data if k in Project.model_fields},  # what the file set (`output` and `outputs`: VS109)
         version=1,
         name=None,
         output=_salvage(Output, data.get("output", {})) or Output(),
