@@ -3,6 +3,7 @@ the fake Runway API: creates counted, frames counted in the final cut, the foota
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -138,6 +139,12 @@ def test_two_outputs_from_one_set_of_assets(
     spec.write_text(OUTPUTS_SPEC, "utf-8")
     code, out, _ = run(["plan", str(spec), "--json"], capsys)
     assert code == 0
+    plan = json.loads(out)
+    assert plan["total_credits"] == 24 + 36 + 36  # the override's native clip is priced too
+    assert plan["outputs"] == [
+        {"path": "build/wide.mp4", "ratio": "320:180", "fit": None},
+        {"path": "build/tall.mp4", "ratio": "180:320", "fit": "contain"},
+    ]
     code, out, err = run(["build", str(spec), *FAST], capsys)
     assert code == 0, err
     s = summary(out)

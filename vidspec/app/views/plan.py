@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -9,8 +10,10 @@ from rich.table import Table
 
 from vidspec.core.budget import BudgetStatus, Spend
 from vidspec.core.graph import Asset
+from vidspec.core.outputs import project_outputs
 from vidspec.core.plan import Plan, Reason
 from vidspec.core.pricing import usd
+from vidspec.core.validate import project_name
 
 ACTION_STYLE = {
     "cached": "green", "create": "yellow", "regenerate": "magenta", "reuse": "cyan", "refetch": "blue",
@@ -59,6 +62,16 @@ def asset_label(asset: Asset) -> str:
     return KIND_LABELS[asset.kind]
 
 
+def outputs_json(plan: Plan) -> list[dict[str, Any]]:
+    """The final cuts a build writes (paths as the spec gives them, relative to its folder)."""
+    g = plan.graph
+    name = project_name(g.project, Path(plan.spec))
+    return [
+        {"path": out.path or f"build/{name}.mp4", "ratio": out.ratio, "fit": out.output.fit}
+        for out in project_outputs(g.project, g.scenes, name)
+    ]
+
+
 def plan_json(
     plan: Plan,
     *,
@@ -105,6 +118,7 @@ def plan_json(
         "budget_left": None if plan.budget is None else plan.budget - plan.total_credits,
         "within_budget": plan.within_budget,
         "scenes": scenes,
+        "outputs": outputs_json(plan),
     }
     if backend is not None:
         data.update(backend=backend, backend_reason=backend_reason, cache_namespace=cache_namespace)
@@ -198,6 +212,11 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
             first = False
         table.add_row("", "[dim]scene total[/]", "", f"[dim]{scene['credits']}[/]", "", "", end_section=True)
     console.print(table)
+    if len(data.get("outputs") or ()) > 1:
+        cuts = [
+            f"{o['path']} ({o['ratio']}{', fit ' + o['fit'] if o['fit'] else ''})" for o in data["outputs"]
+        ]
+        console.print("outputs, all cut from these assets: " + ", ".join(cuts))
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
     spend = f"{data['to_spend_credits']} credits (${data['to_spend_usd']:.2f})"
     if data.get("backend", "runway") == "runway":
