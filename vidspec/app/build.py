@@ -323,7 +323,7 @@ def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
     producer = PreviewProducer(
         ws.store,
         out_ratio=output_ratio(ws.graph),
-        fps=ws.graph.project.output.fps,
+        fps=ws.outputs()[0][0].output.fps,  # the first cut's rate (the stitcher converts for the others)
         narration_texts=texts,
     )
     report = _execute(ws, producer, emit)
