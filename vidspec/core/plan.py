@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,7 +14,7 @@ from vidspec.core.requests import field_of, sent_fields
 Action = Literal["cached", "create", "regenerate", "reuse", "refetch"]
 ReasonCode = Literal[
     "cached", "new", "missing", "same_request", "dep_regenerated", "changed", "damaged", "file_missing",
-    "task_gone",
+    "task_gone", "replaced",
 ]  # fmt: skip
 CacheState = Literal["cached", "absent", "missing", "damaged"]
 
@@ -79,6 +79,7 @@ class Plan:
     graph: Graph
     rows: tuple[PlanRow, ...]
     budget: float | None
+    removed: tuple[str, ...] = ()  # assets in the lockfile that the spec no longer has, by name
 
     @property
     def total_credits(self) -> int:
@@ -127,7 +128,9 @@ def make_plan(
     lookup: Lookup,
     lock: Lock | None = None,
     budget: float | None = None,
+    replaced: Collection[str] = (),
 ) -> Plan:
+    """``replaced``: assets re-rolled by this build (--replace): a new take, whatever the lockfile says."""
     rows: list[PlanRow] = []
     first_by_key: dict[str, str] = {}
     regenerated: set[str] = set()
@@ -153,11 +156,14 @@ def make_plan(
             continue
         regenerated.add(asset.name)
         entry = lock.assets.get(asset.name) if lock else None
-        if entry is None:
+        if asset.name in replaced:
+            rows.append(PlanRow(asset, key, "create" if entry is None else "regenerate", Reason("replaced")))
+        elif entry is None:
             rows.append(PlanRow(asset, key, "create", Reason("new")))
         elif entry.key == key:
             rows.append(PlanRow(asset, key, "regenerate", Reason("missing")))
         else:
             why = _changes(asset, entry.parts, parts.get(asset.name, {}), regenerated, by_name)
             rows.append(PlanRow(asset, key, "regenerate", why))
-    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget))
+    gone = tuple(sorted(set(lock.assets) - set(by_name))) if lock else ()
+    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget), gone)

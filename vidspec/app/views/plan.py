@@ -8,10 +8,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from vidspec.app.views.plan_summary import summary_line
 from vidspec.core.budget import BudgetStatus, Spend
 from vidspec.core.graph import Asset
 from vidspec.core.outputs import project_outputs
 from vidspec.core.plan import Plan, Reason
+from vidspec.core.plan_summary import plan_counts
 from vidspec.core.pricing import usd
 from vidspec.core.validate import project_name
 
@@ -44,6 +46,8 @@ def reason_text(reason: Reason) -> str:
         return CACHE_WORDS["missing"]
     if reason.code == "task_gone":
         return f"{CACHE_WORDS[reason.cache or 'missing']}, and its task is gone from Runway"
+    if reason.code == "replaced":
+        return "--replace: a new take with a new seed"
     if reason.code == "same_request":
         return f"same request as '{reason.same_as}'"
     if reason.code == "dep_regenerated" and reason.dependency is not None:
@@ -122,6 +126,10 @@ def plan_json(
     }
     if backend is not None:
         data.update(backend=backend, backend_reason=backend_reason, cache_namespace=cache_namespace)
+    counts = plan_counts(plan)
+    data["counts"] = counts.as_dict()
+    data["summary"] = summary_line(counts.as_dict(), counts.to_spend, free=cache_namespace == "preview")
+    data["removed"] = list(plan.removed)
     if money is not None:
         data.update(budget_json(money))
     return data
@@ -217,6 +225,8 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
             f"{o['path']} ({o['ratio']}{', fit ' + o['fit'] if o['fit'] else ''})" for o in data["outputs"]
         ]
         console.print("outputs, all cut from these assets: " + ", ".join(cuts))
+    if "summary" in data:
+        console.print(data["summary"], markup=False)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
     spend = f"{data['to_spend_credits']} credits (${data['to_spend_usd']:.2f})"
     if data.get("backend", "runway") == "runway":
