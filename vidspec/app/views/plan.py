@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vidspec.core.budget import BudgetStatus, Spend
+from vidspec.core.graph import Asset
 from vidspec.core.plan import Plan, Reason
 from vidspec.core.pricing import usd
 
@@ -49,6 +50,24 @@ def reason_text(reason: Reason) -> str:
     return ", ".join(words) or "request changed"
 
 
+def take_label(asset: Asset, takes: int) -> str:
+    """An asset's kind in words; a take of a scene with several says which one the film uses."""
+    label = KIND_LABELS[asset.kind]
+    if takes > 1 and asset.kind == "video":
+        label += f" take {asset.take}/{takes}" + (" (in the film)" if asset.take == 1 else "")
+    return label
+
+
+def takes_note(scene: dict[str, Any], spec: str) -> str | None:
+    """What `plan` says of a scene with takes: the film uses take 1 until one is picked."""
+    if "takes" not in scene:
+        return None
+    return (
+        f"scene '{scene['id']}': {scene['takes']} takes, priced as {scene['takes']} creates; the film uses take "
+        f"{scene['film_take']} until you choose one with `vidspec pick {spec} {scene['id']} TAKE`"
+    )
+
+
 def plan_json(
     plan: Plan,
     *,
@@ -67,12 +86,15 @@ def plan_json(
     scenes = []
     for rs in plan.graph.scenes:
         rows = [r for r in plan.rows if r.asset.scene_id == rs.id]
+        takes = int(rs.get("takes") or 1)
         scenes.append({
             "id": rs.id,
             "credits": sum(r.asset.credits for r in rows),
+            **({"takes": takes, "film_take": 1} if takes > 1 else {}),
             "assets": [{
                 "kind": r.asset.kind,
-                "label": KIND_LABELS[r.asset.kind],
+                "label": take_label(r.asset, takes),
+                **({"take": r.asset.take, "seed": r.asset.seed} if takes > 1 and r.asset.kind == "video" else {}),
                 "name": r.asset.name,
                 "model": r.asset.row.model,
                 "endpoint": r.asset.row.endpoint,
@@ -188,6 +210,10 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
             first = False
         table.add_row("", "[dim]scene total[/]", "", f"[dim]{scene['credits']}[/]", "", "", end_section=True)
     console.print(table)
+    for scene in data["scenes"]:
+        note = takes_note(scene, data["spec"])
+        if note is not None:
+            console.print(note)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
     spend = f"{data['to_spend_credits']} credits (${data['to_spend_usd']:.2f})"
     if data.get("backend", "runway") == "runway":
