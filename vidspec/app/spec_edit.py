@@ -8,6 +8,7 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from json.decoder import scanstring  # type: ignore[attr-defined]  # the decoder's own string scanner
 from typing import Any
 
 from vidspec.errors import ConfigError
@@ -115,7 +116,7 @@ class _JsonSpans:
         if text.startswith("[", i):
             return self._container(i, path, "]")
         if text.startswith('"', i):
-            return int(json.decoder.scanstring(text, i + 1)[1])
+            return int(scanstring(text, i + 1)[1])
         m = _JSON_SCALAR.match(text, i)
         if m is None:
             raise ValueError(f"unexpected character at {i}")
@@ -127,13 +128,13 @@ class _JsonSpans:
         n = 0
         while not text.startswith(close, i):
             if close == "}":
-                key, after = json.decoder.scanstring(text, i + 1)
+                key, after = scanstring(text, i + 1)
                 colon = self._skip(after)
                 start = self._skip(colon + 1)
-                end = self._value(start, (*path, key))
-                self.members[(*path, key)] = (i, start, end)
+                end = self._value(start, path + (key,))
+                self.members[path + (key,)] = (i, start, end)
             else:
-                end = self._value(i, (*path, n))
+                end = self._value(i, path + (n,))
             n += 1
             i = self._skip(end)
             if text.startswith(",", i):
@@ -146,17 +147,16 @@ def edit_json_scene(text: str, index: int, values: Mapping[str, Any], before: st
     """Only the values change: every other byte of the file (indentation, inline objects, key order) stays."""
     _scene(json.loads(text), index)
     spans = _JsonSpans(text)
-    scene = ("scenes", index)
-    keys = sorted((p[2], span) for p, span in spans.members.items() if len(p) == 3 and p[:2] == scene)
-    order = sorted(spans.members[(*scene, k)] for k, _ in keys)
+    scene: tuple[str | int, ...] = ("scenes", index)
+    order = sorted(span for p, span in spans.members.items() if len(p) == 3 and p[:2] == scene)
     edits: list[tuple[int, int, str]] = []  # (start, end, new text)
     for key, value in values.items():
         token = json.dumps(value, ensure_ascii=False)
-        span = spans.members.get((*scene, key))
+        span = spans.members.get(scene + (key,))
         if span is not None:
             edits.append((span[1], span[2], token))
             continue
-        target = spans.members.get((*scene, before)) if before is not None else None
+        target = spans.members.get(scene + (before,)) if before is not None else None
         if target is not None:  # `"key": value,` and the whitespace the next key has, before that key
             prev_end = max((s[2] for s in order if s[2] < target[0]), default=target[0])
             gap = text[prev_end : target[0]].lstrip(",")
