@@ -1,6 +1,10 @@
-"""Write values into one scene of a spec file, keeping everything else as the author wrote it: YAML through
-ruamel.yaml's round-trip mode (comments, key order, quotes, flow or block style, indentation), JSON re-dumped
-with its own indentation and key order."""
+"""Write values into one scene of a spec file, keeping everything else as the author wrote it.
+
+YAML: ruamel.yaml's round-trip loader says where each key and value of the scene is, and only those bytes
+change (a new key goes on its own line, indented like its neighbours, or into a flow mapping); the result is
+read back and must hold exactly the old data plus the new values. Where that edit cannot be made, ruamel.yaml
+dumps the round-trip data with the file's own indentation (comments, order and quotes are kept).
+JSON: edited in place the same way: indentation, inline objects and key order stay."""
 
 from __future__ import annotations
 
@@ -73,7 +77,7 @@ def _scene(data: Any, index: int) -> Any:
     return scenes[index]
 
 
-def edit_yaml_scene(text: str, index: int, values: Mapping[str, Any], before: str | None = None) -> str:
+def _yaml_dump(text: str, index: int, values: Mapping[str, Any], before: str | None) -> str:
     from ruamel.yaml import YAML
 
     yaml = YAML()  # round-trip
@@ -88,6 +92,65 @@ def edit_yaml_scene(text: str, index: int, values: Mapping[str, Any], before: st
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
+
+
+_PLAIN_TOKEN = re.compile(r"[^\s,}\]#]+")
+
+
+def _yaml_token(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (str, bool)) or value is None else str(value)
+
+
+def _yaml_in_place(text: str, index: int, values: Mapping[str, Any], before: str | None) -> str | None:
+    """The text with only the scene's values edited, or None when this cannot be done safely."""
+    from ruamel.yaml import YAML
+
+    scene = _scene(YAML().load(text), index)
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def at(pos: tuple[int, int]) -> int:
+        return starts[pos[0]] + pos[1]
+
+    flow = bool(scene.fa.flow_style())
+    keys = list(scene.keys())
+    edits: list[tuple[int, int, str]] = []
+    for key, value in values.items():
+        token = _yaml_token(value)
+        if key in scene:
+            m = _PLAIN_TOKEN.match(text, at(scene.lc.value(key)))
+            if m is None or not isinstance(scene[key], int) or m.group() != str(scene[key]):
+                return None  # only a plain number is replaced in place
+            edits.append((m.start(), m.end(), token))
+        elif before in keys:
+            line, col = scene.lc.key(before)
+            new = f"{key}: {token}, " if flow else f"{key}: {token}\n" + " " * col
+            edits.append((at((line, col)), at((line, col)), new))
+        elif flow:
+            m = _PLAIN_TOKEN.match(text, at(scene.lc.value(keys[0])))
+            if m is None:
+                return None
+            edits.append((m.end(), m.end(), f", {key}: {token}"))
+        else:  # on a line of its own after the first key (`id: ...`), when that one takes a single line
+            line, col = scene.lc.key(keys[0])
+            if len(keys) < 2 or scene.lc.key(keys[1])[0] != line + 1:
+                return None
+            edits.append((starts[line + 1], starts[line + 1], " " * col + f"{key}: {token}\n"))
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def edit_yaml_scene(text: str, index: int, values: Mapping[str, Any], before: str | None = None) -> str:
+    from ruamel.yaml import YAML
+
+    expected = YAML(typ="safe", pure=True).load(text)
+    _put(_scene(expected, index), values, before)
+    edited = _yaml_in_place(text, index, values, before)
+    if edited is not None and YAML(typ="safe", pure=True).load(edited) == expected:
+        return edited
+    return _yaml_dump(text, index, values, before)
 
 
 _JSON_SCALAR = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
