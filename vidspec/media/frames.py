@@ -13,7 +13,20 @@ _TAIL_SECONDS = 1.0
 
 
 def extract_frame(clip: Path, at: str | float, out: Path) -> Path:
-    """Write the frame of ``clip`` at ``at`` ("first", "last" or seconds) to ``out`` as a PNG."""
+    """Write the frame of ``clip`` at ``at`` ("first", "last" or seconds) to ``out`` as a PNG.
+
+    A time inside the clip's last frame interval (or past a clip shorter than the spec's duration) has no
+    frame to start at: it takes the last frame."""
+    if not isinstance(at, str):
+        try:
+            return _extract(clip, at, out)
+        except AssetFailed:
+            return _extract(clip, "last", out)
+    return _extract(clip, at, out)
+
+
+def _extract(clip: Path, at: str | float, out: Path) -> Path:
+    out.unlink(missing_ok=True)
     if at == "last":
         seek = ["-sseof", f"-{_TAIL_SECONDS:g}"]
         pick = ["-update", "1"]
