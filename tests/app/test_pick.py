@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,37 @@ def test_a_spec_with_errors_is_not_picked_from(tmp_path: Path, capsys: pytest.Ca
     assert code == 1
     assert "VS105" in out + err
     assert spec.read_text("utf-8") == text
+
+
+def test_plan_says_the_film_uses_take_one_until_a_pick(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "door.yaml"
+    spec.write_text(YAML, "utf-8")
+    code, out, _ = run(["plan", str(spec)], capsys)
+    assert code == 0
+    assert "video take 1/3 (in the film)" in out and "video take 3/3" in out
+    assert (
+        f"scene 'street': 3 takes, priced as 3 creates; the film uses take 1 until you choose one with `vidspec pick {spec} street TAKE`"
+        in out
+    )
+    code, out, _ = run(["plan", str(spec), "--json"], capsys)
+    scene = json.loads(out)["scenes"][0]
+    assert (scene["takes"], scene["film_take"]) == (3, 1)
+    assert [(a["take"], a["name"]) for a in scene["assets"] if a["kind"] == "video"] == [
+        (1, "street.video"),
+        (2, "street.video.take2"),
+        (3, "street.video.take3"),
+    ]
+
+
+def test_picking_another_take_says_which_scenes_follow_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "door.yaml"
+    spec.write_text(YAML, "utf-8")
+    code, out, _ = run(["pick", str(spec), "street", "3"], capsys)
+    assert code == 0
+    assert (
+        "scene 'hall' takes a frame of this scene's clip, so the next build makes it again from take 3" in out
+    )

@@ -326,17 +326,10 @@ def pick(spec: Path, scene: str, take: int, cache_dir: Path | None, allow_paths:
     """Keep take TAKE of SCENE: write its seed and `takes: 1` into the scene, keeping the file's comments,
     order and layout; the next build reuses that take from the cache."""
     from vidspec.app.pick import pick as pick_take
+    from vidspec.app.pick import pick_lines
 
-    done = pick_take(spec, scene, take, cache_dir=cache_dir, allow=allow_paths)
-    click.echo(
-        f"picked take {done.take} of {done.takes} for scene '{done.scene}': wrote seed: {done.seed} and takes: 1 into {spec}"
-    )
-    if done.cached:
-        click.echo("the next build reuses this take from the cache (0 credits for it)")
-    else:
-        click.echo(
-            f"this take is not in the Runway cache: the next Runway build generates it ({done.credits} credits)"
-        )
+    for line in pick_lines(pick_take(spec, scene, take, cache_dir=cache_dir, allow=allow_paths), spec):
+        click.echo(line)
 
 
 @cli.command()

@@ -10,6 +10,7 @@ from pathlib import Path
 from vidspec.app.spec_edit import edit_scene
 from vidspec.app.workspace import Workspace
 from vidspec.core.budget import BUDGET_CODES
+from vidspec.core.continuity import frame_ref, source_index
 from vidspec.core.keys import FileDigests, graph_keys
 from vidspec.core.rules.hints import did_you_mean
 from vidspec.core.validate import validate_text
@@ -26,6 +27,9 @@ class Picked:
     key: str
     cached: bool  # the take is in the cache (this backend's namespace): the next build spends nothing on it
     credits: int
+    followers: tuple[
+        str, ...
+    ] = ()  # scenes that take a frame of this one's clip: made again from the new take
 
 
 def pick(
@@ -61,7 +65,12 @@ def pick(
     new = edit_scene(text, rs.index, {"seed": chosen.seed, "takes": 1}, is_json=is_json, before="takes")
     _check_same_request(spec, new, rs.index, key, ws.namespace)
     atomic_write_text(spec, new)
-    return Picked(scene_id, take, len(takes), chosen.seed, key, ws.store.has(key), chosen.credits)
+    followers = tuple(
+        other.id
+        for other in ws.graph.scenes
+        if take != 1 and frame_ref(other) is not None and source_index(other, ws.graph.scenes) == rs.index
+    )
+    return Picked(scene_id, take, len(takes), chosen.seed, key, ws.store.has(key), chosen.credits, followers)
 
 
 def _check_same_request(spec: Path, text: str, index: int, key: str, namespace: str) -> None:
@@ -80,3 +89,21 @@ def _check_same_request(spec: Path, text: str, index: int, key: str, namespace: 
             f"writing the seed into scene '{scene}' would not ask for the same request as the take; nothing was "
             "written (set `seed:` and `takes: 1` on the scene by hand)"
         )
+
+
+def pick_lines(done: Picked, spec: Path) -> list[str]:
+    """What `vidspec pick` says it did, and what the next build will do about it."""
+    lines = [f"picked take {done.take} of {done.takes} for scene '{done.scene}': wrote seed: {done.seed} and takes: 1 "
+             f"into {spec}"]  # fmt: skip
+    if done.cached:
+        lines.append("the next build reuses this take from the cache (0 credits for it)")
+    else:
+        lines.append(
+            f"this take is not in the Runway cache: the next Runway build generates it ({done.credits} credits)"
+        )
+    lines += [
+        f"scene '{f}' takes a frame of this scene's clip, so the next build makes it again from take {done.take} "
+        "(`vidspec plan` prices it)"
+        for f in done.followers
+    ]
+    return lines
