@@ -113,9 +113,24 @@ def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple
 
 @cli.command()
 @click.argument("spec", type=SPEC)
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (same as --format json).")
 @click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 0 when nothing is to be spent, 2 when credits would be."
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    help="text (default), json, or markdown: a pull-request comment, stable from run to run.",
+)
+@click.option(
+    "--diff",
+    "diff_ref",
+    metavar="REF",
+    help="Compare with the spec and its input files as they are at this git ref (a branch, tag, HEAD~1, "
+    "origin/main): what is added, removed, regenerated (and why), and the change in credits.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing is to be spent, 2 when credits would be (with --diff: when the change spends).",
 )
 @click.option(
     "--max-credits",
@@ -137,6 +152,8 @@ def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple
 def plan(
     spec: Path,
     as_json: bool,
+    fmt: str | None,
+    diff_ref: str | None,
     detailed_exitcode: bool,
     max_credits: float | None,
     cache_dir: Path | None,
@@ -145,7 +162,7 @@ def plan(
 ) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
     from vidspec.app.build import backend_choice, budget_diagnostics, budget_status
-    from vidspec.app.views.plan import plan_json, render_plan
+    from vidspec.app.views.plan import plan_json
     from vidspec.app.workspace import RUNWAY, Workspace
     from vidspec.backends.runway.config import RunwayConfig
     from vidspec.errors import BudgetExceeded
@@ -164,10 +181,16 @@ def plan(
     data = plan_json(
         p, backend=choice.backend, backend_reason=choice.reason, cache_namespace=namespace, money=money
     )
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-    else:
-        render_plan(data, _console())
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
+    spends = p.to_spend_credits > 0
+    if diff_ref is not None:
+        from vidspec.app.plan_diff import diff_against_ref
+        from vidspec.app.views.plan_diff import diff_json
+
+        data["diff"] = diff_json(diff_against_ref(ws, p, diff_ref, allow_paths))
+        spends = data["diff"]["to_spend_credits"] > 0
+    _show_plan(data, "json" if as_json else fmt or "text")
     if not p.within_budget:
         raise BudgetExceeded(f"over budget: {p.total_credits} credits > {p.budget:g}")
     if ws.validated.diagnostics.has_errors():  # a budget finding the plan's own sum does not repeat
@@ -175,7 +198,22 @@ def plan(
     if money is not None and money.problems():
         _print_diagnostics(budget_diagnostics(ws, money), err=True)
         raise BudgetExceeded("over budget (see the diagnostics above)")
-    return EXIT_WOULD_SPEND if detailed_exitcode and p.to_spend_credits > 0 else EXIT_OK
+    return EXIT_WOULD_SPEND if detailed_exitcode and spends else EXIT_OK
+
+
+def _show_plan(data: dict[str, Any], fmt: str) -> None:
+    from vidspec.app.views.plan import render_plan
+    from vidspec.app.views.plan_diff import render_diff
+    from vidspec.app.views.plan_markdown import diff_markdown, plan_markdown
+
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+    elif fmt == "markdown":
+        click.echo(diff_markdown(data) if "diff" in data else plan_markdown(data), nl=False)
+    elif "diff" in data:
+        render_diff(data, data["spec"], _console())
+    else:
+        render_plan(data, _console())
 
 
 @cli.command()

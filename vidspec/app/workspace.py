@@ -40,11 +40,12 @@ def validate_spec(
     budget: float | None = None,
     cache_dir: Path | str | None = None,
     allow: Sequence[Path | str] = (),
+    root: Path | None = None,
 ) -> Validated:
     """Validate as every command does: inputs and outputs inside the project (outputs out of the cache this
     command uses), and every image and video input looked inside by the media layer."""
     paths = ProjectPaths.for_spec(
-        spec, allowed=allowed_paths(allow), cache=Cache.for_spec(spec, cache_dir).root
+        spec, allowed=allowed_paths(allow), cache=Cache.for_spec(spec, cache_dir).root, root=root
     )
     return validate_file(spec, budget=budget, paths=paths, inspect=inspect_media)
 
@@ -70,10 +71,12 @@ class Workspace:
         budget: float | None = None,
         over_budget_ok: bool = False,
         allow: Sequence[Path | str] = (),
+        root: Path | None = None,
     ) -> Workspace:
         """``over_budget_ok``: budget findings (BUDGET_CODES) stay in the diagnostics instead of stopping.
-        ``allow``: extra folders inputs may come from (--allow-path), besides VIDSPEC_ALLOW_PATHS."""
-        validated = validate_spec(spec, budget=budget, cache_dir=cache_dir, allow=allow)
+        ``allow``: extra folders inputs may come from (--allow-path), besides VIDSPEC_ALLOW_PATHS.
+        ``root``: the project's root, when it is not found from the spec (a snapshot of a git ref)."""
+        validated = validate_spec(spec, budget=budget, cache_dir=cache_dir, allow=allow, root=root)
         errors = {d.code for d in validated.diagnostics if d.severity == "error"}
         tolerated = over_budget_ok and errors <= BUDGET_CODES
         if validated.graph is None or (errors and not tolerated):

@@ -79,6 +79,7 @@ class Plan:
     graph: Graph
     rows: tuple[PlanRow, ...]
     budget: float | None
+    removed: tuple[str, ...] = ()  # assets in the lockfile that the spec no longer has, by name
 
     @property
     def total_credits(self) -> int:
@@ -160,4 +161,5 @@ def make_plan(
         else:
             why = _changes(asset, entry.parts, parts.get(asset.name, {}), regenerated, by_name)
             rows.append(PlanRow(asset, key, "regenerate", why))
-    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget))
+    gone = tuple(sorted(set(lock.assets) - set(by_name))) if lock else ()
+    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget), gone)

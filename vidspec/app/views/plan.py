@@ -7,9 +7,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from vidspec.app.views.plan_summary import summary_line
 from vidspec.core.budget import BudgetStatus, Spend
 from vidspec.core.graph import Asset
 from vidspec.core.plan import Plan, Reason
+from vidspec.core.plan_summary import plan_counts
 from vidspec.core.pricing import usd
 
 ACTION_STYLE = {
@@ -120,6 +122,10 @@ def plan_json(
     }
     if backend is not None:
         data.update(backend=backend, backend_reason=backend_reason, cache_namespace=cache_namespace)
+    counts = plan_counts(plan)
+    data["counts"] = counts.as_dict()
+    data["summary"] = summary_line(counts.as_dict(), counts.to_spend, free=cache_namespace == "preview")
+    data["removed"] = list(plan.removed)
     if money is not None:
         data.update(budget_json(money))
     return data
@@ -214,6 +220,8 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         note = takes_note(scene, data["spec"])
         if note is not None:
             console.print(note)
+    if "summary" in data:
+        console.print(data["summary"], markup=False)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
     spend = f"{data['to_spend_credits']} credits (${data['to_spend_usd']:.2f})"
     if data.get("backend", "runway") == "runway":
