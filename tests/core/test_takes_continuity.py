@@ -124,3 +124,26 @@ def test_changing_the_source_scene_regenerates_the_one_that_takes_its_frame(tmp_
         assert rows[name].reason.code == "dep_regenerated"
         assert rows[name].reason.dependency is not None
         assert rows[name].reason.dependency.name == "first.video"
+
+
+def test_plan_diff_says_a_frame_taker_depends_on_its_regenerated_source(tmp_path: Path) -> None:
+    from vidspec.core.plan_diff import Side, diff_plans
+
+    def side(text: str) -> Side:
+        graph = graph_of(text, tmp_path)
+        digest = FileDigests()
+        keys = graph_keys(graph, digest)
+        parts = {a.name: key_parts(a, digest, keys) for a in graph.assets}
+        return Side(make_plan("film.yaml", graph, keys, parts, lambda key: False), parts, {})
+
+    base = side(CONTINUITY)
+    head = side(CONTINUITY.replace("A red door", "A green door").replace("frame: 1.5", "frame: first"))
+    assets = {a.name: a for a in diff_plans(base, head).assets}
+    second = assets["second.video"]
+    assert second.status == "regenerated"
+    assert [(c.field, c.change) for c in second.changes] == [("image", "regenerated")]
+    assert second.changes[0].new == "the last frame of first.video (generated)"
+    third = assets["third.video"]
+    assert [(c.old, c.new) for c in third.changes] == [
+        ("the frame at 1.5 s of first.video (generated)", "the first frame of first.video (generated)")
+    ]
