@@ -174,3 +174,15 @@ def test_picking_another_take_says_which_scenes_follow_it(
     assert (
         "scene 'hall' takes a frame of this scene's clip, so the next build makes it again from take 3" in out
     )
+
+
+def test_a_pick_that_would_change_another_scene_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "alias.yaml"
+    text = 'version: 1\nscenes:\n  - &door\n    id: a\n    prompt: "A red door"\n    takes: 2\n  - <<: *door\n    id: b\n'
+    spec.write_text(text, "utf-8")
+    code, _, err = run(["pick", str(spec), "a", "2"], capsys)
+    assert code == 1
+    assert "would also change b.video, b.video.take2" in err
+    assert spec.read_text("utf-8") == text

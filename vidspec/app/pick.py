@@ -63,7 +63,7 @@ def pick(
     text = spec.read_text("utf-8")
     is_json = spec.suffix.lower() == ".json"
     new = edit_scene(text, rs.index, {"seed": chosen.seed, "takes": 1}, is_json=is_json, before="takes")
-    _check_same_request(spec, new, rs.index, key, ws.namespace)
+    _check_same_request(spec, new, rs.index, key, ws)
     atomic_write_text(spec, new)
     followers = tuple(
         other.id
@@ -73,9 +73,10 @@ def pick(
     return Picked(scene_id, take, len(takes), chosen.seed, key, ws.store.has(key), chosen.credits, followers)
 
 
-def _check_same_request(spec: Path, text: str, index: int, key: str, namespace: str) -> None:
-    """The rewritten spec must be valid and ask for the very request the take was made with (same key), or
-    nothing is written: a pick must never cost a new create."""
+def _check_same_request(spec: Path, text: str, index: int, key: str, ws: Workspace) -> None:
+    """The rewritten spec must be valid and ask for the very request the take was made with (same key), and
+    change no other asset but those made from this scene's clip, or nothing is written: a pick never costs a
+    create it does not say."""
     checked = validate_text(text, str(spec))
     graph = checked.graph
     errors = {d.code for d in checked.diagnostics if d.severity == "error"}
@@ -83,11 +84,20 @@ def _check_same_request(spec: Path, text: str, index: int, key: str, namespace: 
         raise SpecError("the spec would not be valid after the pick; nothing was written",
                         list(checked.diagnostics.sorted()))  # fmt: skip
     scene = graph.scenes[index].id
-    keys = graph_keys(graph, FileDigests(), namespace)
+    keys = graph_keys(graph, FileDigests(), ws.namespace)
+    follows: set[str] = set()  # this scene's assets, and those made from them
+    for asset in graph.assets:
+        if asset.scene_id == scene or follows.intersection(asset.deps):
+            follows.add(asset.name)
+    others = {n: k for n, k in keys.items() if n not in follows}
+    by_hand = "nothing was written; set `seed:` and `takes: 1` on the scene by hand"
     if keys.get(f"{scene}.video") != key:
+        raise ConfigError(f"the rewritten scene '{scene}' would not ask for the take's request; {by_hand}")
+    changed = sorted(n for n, k in others.items() if ws.keys.get(n) != k)
+    if changed:  # e.g. another scene merges this one's mapping (a YAML anchor)
         raise ConfigError(
-            f"writing the seed into scene '{scene}' would not ask for the same request as the take; nothing was "
-            "written (set `seed:` and `takes: 1` on the scene by hand)"
+            f"writing into scene '{scene}' would also change {', '.join(changed)} (does another scene share its "
+            f"mapping through a YAML anchor?); {by_hand}"
         )
 
 
