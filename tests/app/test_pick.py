@@ -184,5 +184,5 @@ def test_a_pick_that_would_change_another_scene_writes_nothing(
     spec.write_text(text, "utf-8")
     code, _, err = run(["pick", str(spec), "a", "2"], capsys)
     assert code == 1
-    assert "would also change b.video, b.video.take2" in err
+    assert "would also change b.video (" in err
     assert spec.read_text("utf-8") == text
