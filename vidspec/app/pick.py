@@ -13,6 +13,7 @@ from vidspec.core.budget import BUDGET_CODES
 from vidspec.core.continuity import frame_ref, source_index
 from vidspec.core.keys import FileDigests, graph_keys
 from vidspec.core.rules.hints import did_you_mean
+from vidspec.core.takes import locked_takes, with_takes
 from vidspec.core.validate import validate_text
 from vidspec.errors import ConfigError, SpecError
 from vidspec.store.atomic import atomic_write_text
@@ -84,6 +85,7 @@ def _check_same_request(spec: Path, text: str, index: int, key: str, ws: Workspa
         raise SpecError("the spec would not be valid after the pick; nothing was written",
                         list(checked.diagnostics.sorted()))  # fmt: skip
     scene = graph.scenes[index].id
+    graph = with_takes(graph, locked_takes(graph, ws.lock))  # re-rolls (--replace) the lockfile keeps
     keys = graph_keys(graph, FileDigests(), ws.namespace)
     follows: set[str] = set()  # this scene's assets, and those made from them
     for asset in graph.assets:
