@@ -23,15 +23,17 @@ BASE: dict[str, Any] = {
     "budget": 5000,
     "music": {"path": "m.mp3", "volume": 0.5, "fade_in": 1, "fade_out": 2, "duck": 0.5},
     "defaults": {
-        "duration": 5, "seed": 1, "transition_duration": 0.5, "narration_offset": 0,
+        "duration": 5, "seed": 1, "transition_duration": 0.5, "narration_offset": 0, "takes": 1,
         "image": {"prompt": "a jar", "seed": 2},
         "sfx": {"prompt": "wok", "duration": 3, "at": 0, "volume": 1},
     },
     "scenes": [{
         "id": "a", "prompt": "Steam rises from a bowl, slow push-in", "duration": 5, "seed": 1,
-        "transition_duration": 0.5, "narration_offset": 0,
+        "transition_duration": 0.5, "narration_offset": 0, "takes": 1,
         "image": {"prompt": "a jar", "seed": 2},
         "sfx": {"prompt": "wok", "duration": 3, "at": 0, "volume": 1},
+    }, {
+        "id": "b", "prompt": "The bowl, closer", "image": {"from": "a", "frame": 1},
     }],
 }  # fmt: skip
 
@@ -55,6 +57,8 @@ def _models_in(tp: Any) -> list[type[BaseModel]]:
 # Covered by their own tests below: `outputs` is the same Output model as `output` (both at once is VS109),
 # and `trim` needs a footage file.
 _ELSEWHERE = {"outputs", "trim"}
+# A model that shares its place with another one of a union (`image`): where BASE writes it.
+BRANCH_AT: dict[type[BaseModel], tuple[str | int, ...]] = {spec_module.FrameRef: ("scenes", 1, "image")}
 
 
 def numeric_paths(model: type[BaseModel], prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
@@ -70,8 +74,8 @@ def numeric_paths(model: type[BaseModel], prefix: tuple[str | int, ...] = ()) ->
         if _admits_number(info.annotation):
             out.append(path)
         for sub in _models_in(info.annotation):
-            out.extend(numeric_paths(sub, path))
-    return out
+            out.extend(numeric_paths(sub, BRANCH_AT.get(sub, path)))
+    return list(dict.fromkeys(out))
 
 
 PATHS = numeric_paths(spec_module.Project)

@@ -68,6 +68,10 @@ CODES: dict[str, str] = {
     "VS604": "the sound effect starts after the scene ends",
     "VS701": "the prompt uses negative phrasing",
     "VS702": "the prompt seems to describe more than one scene",
+    "VS801": "a reference frame comes from a scene that does not exist (or `previous` on the first scene)",
+    "VS802": "a scene takes its reference frame from its own clip",
+    "VS803": "reference frames taken from other scenes' clips form a cycle",
+    "VS804": "a reference frame's time is not inside the source scene's clip",
 }
 
 

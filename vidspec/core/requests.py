@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vidspec.core import catalog as cat
-from vidspec.core.graph import Asset, AssetRef, FileRef, Input, Reference
+from vidspec.core.graph import Asset, AssetRef, FileRef, Input, Reference, Still
 
 Resolve = Callable[[Input], Any]  # an input -> what stands for it in the body
 Shape = Callable[[Asset, Any, Resolve], Any]
@@ -19,7 +19,7 @@ Shape = Callable[[Asset, Any, Resolve], Any]
 def _plain(asset: Asset, value: Any, resolve: Resolve) -> Any:
     if isinstance(value, tuple):
         raise TypeError(f"a list field of {asset.row.endpoint} needs a shape in SHAPES")
-    return resolve(value) if isinstance(value, (FileRef, AssetRef)) else value
+    return resolve(value) if isinstance(value, (FileRef, AssetRef, Still)) else value
 
 
 def _prompt_image(asset: Asset, value: Input, resolve: Resolve) -> Any:

@@ -20,6 +20,7 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "audio": True,
     "image_position": "first",
     "voice": "Maya",
+    "takes": 1,
 }
 DEFAULT_DURATION = 5
 

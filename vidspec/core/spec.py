@@ -136,6 +136,21 @@ class GeneratedImage(_Model):
     references: list[ReferenceImage] = Field(default_factory=list)
 
 
+MAX_TAKES = 8
+PREVIOUS = "previous"  # `image: {from: previous}`: the scene before this one
+
+
+class FrameRef(_Model):
+    """Continuity: a frame of another scene's clip as this scene's reference image (image-to-video)."""
+
+    source: str = Field(
+        alias="from", description="the id of the scene whose clip gives the frame, or `previous`"
+    )
+    frame: Literal["first", "last"] | Seconds = Field(
+        "last", description="`first`, `last`, or a time in seconds inside that clip"
+    )
+
+
 class Narration(_Model):
     text: str
     voice: str | None = Field(
@@ -201,8 +216,10 @@ class SceneFields(_Model):
         None, description="seconds; video-to-video and act_two take their input's length"
     )
     seed: Seed | None = None
-    image: str | GeneratedImage | None = Field(
-        None, description="reference image: a path, an https URL, or {prompt, model, ...} to generate one"
+    image: str | GeneratedImage | FrameRef | None = Field(
+        None,
+        description="reference image: a path, an https URL, {prompt, model, ...} to generate one, or "
+        "{from: SCENE|previous, frame: first|last|SECONDS} for a frame of another scene's clip",
     )
     image_position: Literal["first", "last"] | None = Field(
         None, description="Veo also accepts last; default first"
@@ -228,6 +245,9 @@ class SceneFields(_Model):
     )
     audio: bool | None = Field(None, description="Veo: generate audio (40/s) or not (20/s); default true")
     public_figure_threshold: Literal["auto", "low"] | None = None
+    takes: Annotated[int, Field(ge=1, le=MAX_TAKES)] | None = Field(
+        None, description="variants of the video, each with its own seed (1-8); `vidspec pick` keeps one"
+    )
 
 
 class RatioOverride(_Model):

@@ -24,6 +24,7 @@ from vidspec.core.spec import (
     SCHEMA_KEY,
     Defaults,
     Dub,
+    FrameRef,
     GeneratedImage,
     Music,
     Narration,
@@ -151,15 +152,20 @@ def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[D
     """pydantic errors -> (diagnostic, points_at_key). One diagnostic per offending value."""
     out: list[tuple[Diagnostic, bool]] = []
     unions: dict[PathT, list[Any]] = {}
+    in_branch: dict[PathT, list[tuple[Any, str]]] = {}
     for err in exc.errors():
         path, union_at, tag = _strip_loc(data, tuple(err["loc"]), err["type"] == "missing")
         if union_at is None:
             out.append(_one(err, (*base, *path), _value_at(data, path)))
         elif isinstance(_value_at(data, union_at), dict):
-            if tag[:1].isupper():  # a mapping: only the model branch's errors are about this value
-                out.append(_one(err, (*base, *path), _value_at(data, path)))
+            # a mapping: only the errors of the model branch it is written for are about this value
+            if tag[:1].isupper() and _branch_applies(tag, _value_at(data, union_at)):
+                in_branch.setdefault(path, []).append((err, tag))
         else:
             unions.setdefault(union_at, []).append(err)
+    for path, found in in_branch.items():  # one value inside the branch: one error (a nested union has many)
+        err, tag = _pick_error(found, _value_at(data, path))
+        out.append(_one(err, (*base, *path), _value_at(data, path), _BRANCH_MODELS.get(tag)))
     for path, errs in unions.items():  # a scalar that fits no branch: one error for the value
         value = _value_at(data, path)
         full = (*base, *path)
@@ -175,11 +181,39 @@ def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[D
     return out
 
 
-def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
+# Mapping branches of a union told apart by a key only they take: `image: {from: ...}` is a FrameRef.
+_BRANCH_MARKERS: dict[str, str] = {"FrameRef": "from"}
+_BRANCH_MODELS: dict[str, type[BaseModel]] = {"FrameRef": FrameRef, "GeneratedImage": GeneratedImage}
+
+
+def _branch_applies(tag: str, value: dict[str, Any]) -> bool:
+    marker = _BRANCH_MARKERS.get(tag)
+    if marker is not None:
+        return marker in value
+    return not any(m in value for m in _BRANCH_MARKERS.values())
+
+
+def _pick_error(found: list[tuple[Any, str]], value: Any) -> tuple[Any, str]:
+    """Of several errors for one value (the branches of a nested union), the one that fits its type."""
+    if len(found) == 1:
+        return found[0]
+    wanted = "literal_error" if isinstance(value, str) else None
+    for err, tag in found:
+        if err["type"] == wanted or wanted is None and not err["type"].endswith(("_type", "literal_error")):
+            return err, tag
+    return found[0]
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    """The keys a spec writes for a model's fields (an alias such as `from` where it has one)."""
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _one(err: Any, path: PathT, value: Any, model: type[BaseModel] | None = None) -> tuple[Diagnostic, bool]:
     t = err["type"]
     name = path[-1] if path else "spec"
     if t == "extra_forbidden":
-        fields = list(_model_at(path[:-1]).model_fields)
+        fields = _keys_of(model or _model_at(path[:-1]))
         fallback = "valid keys here: " + ", ".join(fields)
         if len(path) > 1 and name in Project.model_fields:
             fallback = f"`{name}` is a top-level key, not part of {format_path(path[:-1])}"

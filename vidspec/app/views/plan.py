@@ -86,6 +86,24 @@ def outputs_json(plan: Plan) -> list[dict[str, Any]]:
     ]
 
 
+def take_label(asset: Asset, takes: int) -> str:
+    """An asset in words (asset_label); a take of a scene with several says which one the film uses."""
+    label = asset_label(asset)
+    if takes > 1 and asset.kind == "video":
+        label += f" take {asset.take}/{takes}" + (" (in the film)" if asset.take == 1 else "")
+    return label
+
+
+def takes_note(scene: dict[str, Any], spec: str) -> str | None:
+    """What `plan` says of a scene with takes: the film uses take 1 until one is picked."""
+    if "takes" not in scene:
+        return None
+    return (
+        f"scene '{scene['id']}': {scene['takes']} takes, priced as {scene['takes']} creates; the film uses take "
+        f"{scene['film_take']} until you choose one with `vidspec pick {spec} {scene['id']} TAKE`"
+    )
+
+
 def plan_json(
     plan: Plan,
     *,
@@ -104,12 +122,15 @@ def plan_json(
     scenes = []
     for rs in plan.graph.scenes:
         rows = [r for r in plan.rows if r.asset.scene_id == rs.id]
+        takes = int(rs.get("takes") or 1)
         scenes.append({
             "id": rs.id,
             "credits": sum(r.asset.credits for r in rows),
+            **({"takes": takes, "film_take": 1} if takes > 1 else {}),
             "assets": [{
                 "kind": r.asset.kind,
-                "label": asset_label(r.asset),
+                "label": take_label(r.asset, takes),
+                **({"take": r.asset.take, "seed": r.asset.seed} if takes > 1 and r.asset.kind == "video" else {}),
                 "name": r.asset.name,
                 "model": r.asset.row.model,
                 "endpoint": r.asset.row.endpoint,
@@ -239,6 +260,10 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
             f"{o['path']} ({o['ratio']}{', fit ' + o['fit'] if o['fit'] else ''})" for o in data["outputs"]
         ]
         console.print("outputs, all cut from these assets: " + ", ".join(cuts))
+    for scene in data["scenes"]:
+        note = takes_note(scene, data["spec"])
+        if note is not None:
+            console.print(note)
     if "summary" in data:
         console.print(data["summary"], markup=False)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
