@@ -28,6 +28,7 @@ __all__ = [
     "clip_facts",
     "ffmpeg_command",
     "ffmpeg_exe",
+    "ffmpeg_version",
     "last_time",
     "mean_volume_db",
     "measured_duration",
@@ -46,6 +47,17 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_version() -> str:
+    """The first line of ``ffmpeg -version`` (the build, for keys of what it encodes); the binary's name if
+    it cannot say."""
+    try:
+        out = run_child([ffmpeg_exe(), "-version"], capture_output=True, text=True, errors="replace").stdout
+    except OSError:
+        out = ""
+    return out.splitlines()[0].split(" Copyright")[0].strip() if out.strip() else Path(ffmpeg_exe()).name
 
 
 def ffmpeg_command(*args: str) -> list[str]:

@@ -68,6 +68,8 @@ class Timeline:
     engine: Engine = "ffmpeg"
     # (path, sha256) of inputs that must still hold those bytes when the cut is made (the cached outputs)
     checksums: tuple[tuple[str, str], ...] = ()
+    # where encoded segments are kept between stitches (a cache namespace); None: a private temp dir
+    segments: Path | None = None
 
 
 def output_ratio(graph: Graph) -> str:
@@ -88,6 +90,7 @@ def build_timeline(
     *,
     preset: str | None = None,
     checksums: Mapping[str, str] | None = None,
+    segments: Path | None = None,
 ) -> Timeline:
     """`paths` maps asset names to their cached files; `checksums` their paths to the sha256 they hold."""
     project = graph.project
@@ -143,4 +146,5 @@ def build_timeline(
         preset or project.output.preset,
         engine=project.output.engine,
         checksums=tuple(sorted((checksums or {}).items())),
+        segments=segments,
     )

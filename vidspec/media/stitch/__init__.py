@@ -76,8 +76,9 @@ from vidspec.media.stitch.manifest import (
     up_to_date,
     work_dir,
 )
+from vidspec.media.stitch.segments import SegmentRun, encode_segments, plan_segments
 from vidspec.media.timeline import Timeline
-from vidspec.store.cache import verify_file
+from vidspec.store.cache import LocalStore, verify_file
 
 __all__ = ["ENGINE_VERSION", "StitchResult", "stitch"]
 
@@ -110,14 +111,28 @@ def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool 
     fast = timeline.engine == "ffmpeg" and ffmpeg_engine.fast_path_ok(timeline, places, measured.clips)
 
     tmp = work_dir(output)
+    run: SegmentRun | None = None
     try:
         tmp_mp4 = tmp / f".{output.stem}.tmp.mp4"
         if timeline.engine == "moviepy":
             from vidspec.media.stitch import moviepy_engine  # moviepy loads only when this engine is chosen
 
             moviepy_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress)
+            method = "moviepy"
+        elif fast:
+            ffmpeg_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress, fast=True)
+            method = "fast-path"
         else:
-            ffmpeg_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress, fast=fast)
+            idents = [scene["video"] for scene in inputs["scenes"]]
+            segs = plan_segments(timeline, places, measured.clips, idents, cues)
+            store = LocalStore(timeline.segments if timeline.segments is not None else tmp / "segments")
+            run = encode_segments(timeline, places, measured.clips, cues, segs, store, tmp, progress, total)
+            ffmpeg_engine.render(
+                timeline, places, measured.clips, cues, total, tmp_mp4, None, joined=run.paths
+            )
+            if progress is not None:
+                progress(total, total)
+            method = "segments"
         return publish(
             tmp_mp4,
             output,
@@ -127,6 +142,9 @@ def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool 
             cues=cues,
             total=total,
             fast_path=fast,
+            method=method,
+            segments_encoded=run.encoded if run else (),
+            segments_reused=run.reused if run else 0,
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
