@@ -151,7 +151,14 @@ def up_to_date(output: Path, digest: str) -> StitchResult | None:
             return None  # the output was replaced or touched since: it is not what the manifest describes
         cues = tuple(Cue(float(a), float(b), str(t)) for a, b, t in result["cues"])
         return StitchResult(
-            output, float(result["duration"]), True, bool(result["fast_path"]), srt, vtt, manifest, cues,
+            output,
+            float(result["duration"]),
+            True,
+            bool(result["fast_path"]),
+            srt,
+            vtt,
+            manifest,
+            cues,
             str(result.get("method", "")),
         )
     except (OSError, ValueError, KeyError, TypeError):
@@ -225,6 +232,15 @@ def publish(
     }
     atomic_write_text(manifest, json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return StitchResult(
-        output, total, False, fast_path, srt, vtt, manifest, tuple(cues), method, tuple(segments_encoded),
+        output,
+        total,
+        False,
+        fast_path,
+        srt,
+        vtt,
+        manifest,
+        tuple(cues),
+        method,
+        tuple(segments_encoded),
         segments_reused,
     )
