@@ -218,6 +218,7 @@ def build(
         output,
         preset="veryfast" if options.backend == PREVIEW else None,
         checksums=checksums,
+        segments=ws.cache.root / "segments",  # encoded picture segments, reused by the next stitch
     )
     emit({"event": "stitch", "state": "start", "output": str(output)})
     with _stops_explained(ws, options.backend, "finish", output):
@@ -230,6 +231,7 @@ def build(
             "output": str(output),
             "duration": outcome.stitch.duration,
             "fast_path": outcome.stitch.fast_path,
+            **outcome.stitch.encodes(),
         }
     )
     return outcome

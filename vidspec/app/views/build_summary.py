@@ -25,6 +25,7 @@ def build_summary(outcome: BuildOutcome, backend: str) -> dict[str, Any]:
         "credits_charged": report.charged, "credits_possibly_billed": report.possibly_billed,
         "output": str(outcome.output) if outcome.output else None,
         "stitched": bool(outcome.stitch and not outcome.stitch.skipped),
+        "stitch": outcome.stitch.encodes() if outcome.stitch else None,
         "ledger": str(outcome.ledger) if outcome.ledger else None,
         "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
         "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
@@ -62,3 +63,8 @@ def render_build_summary(summary: dict[str, Any], report: BuildReport, console: 
     if summary["output"]:
         verb = "wrote" if summary["stitched"] else "up to date:"
         console.print(f"{verb} {summary['output']}")
+        st = summary.get("stitch") or {}
+        if st.get("method") == "segments":
+            console.print(
+                f"picture: {len(st['segments_encoded'])} segment(s) encoded, {st['segments_reused']} reused"
+            )

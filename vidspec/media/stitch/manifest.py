@@ -52,6 +52,14 @@ class StitchResult:
     segments_encoded: tuple[str, ...] = ()  # labels of the segments encoded by this stitch
     segments_reused: int = 0  # segments taken from the segment cache
 
+    def encodes(self) -> dict[str, Any]:
+        """Which encodes ran (the build's ``--json`` keys): method, segments encoded (labels) and reused."""
+        return {
+            "method": "skipped" if self.skipped else self.method,
+            "segments_encoded": list(self.segments_encoded),
+            "segments_reused": self.segments_reused,
+        }
+
 
 def sidecar_paths(output: Path) -> tuple[Path, Path, Path]:
     """(srt, vtt, manifest) beside ``output``."""
