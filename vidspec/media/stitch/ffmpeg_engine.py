@@ -86,10 +86,11 @@ def scene_steps(
     trim = f"trim=end_frame={b - seek}" if a == seek else f"trim=start_frame={a - seek}:end_frame={b - seek}"
     steps += [f"tpad=stop_mode=clone:stop={pad}", trim]
     shift = seek / fps  # scene time of the input's first frame
-    if place.transition == "fade":
+    # A fade only where the window reaches it: a window outside it keeps its filters (and segment key).
+    if place.transition == "fade" and a <= math.ceil(place.share * fps):
         steps.append(f"fade=t=in:st={_n(-shift) if seek else 0}:d={_n(place.share)}")
     nxt = places[k + 1] if k + 1 < len(places) else None
-    if nxt is not None and nxt.transition == "fade":
+    if nxt is not None and nxt.transition == "fade" and b >= math.floor((place.length - nxt.share) * fps):
         steps.append(f"fade=t=out:st={_n(place.length - nxt.share - shift)}:d={_n(nxt.share)}")
     if a != seek:
         steps.append("setpts=PTS-STARTPTS")

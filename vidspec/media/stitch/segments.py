@@ -65,12 +65,15 @@ def _overlap(places: Sequence[ScenePlacement], k: int) -> int:
     return max(0, prev.start_frame + prev.frames - places[k].start_frame)
 
 
-def _cues_in(cues: Sequence[Cue], start: float, end: float) -> list[list[Any]]:
-    return [
-        [c.text, round(c.start - start, 6), round(c.end - start, 6)]
-        for c in cues
-        if c.end > start and c.start < end
-    ]
+def _cues_in(cues: Sequence[Cue], start_frame: int, frames: int, fps: int) -> list[tuple[int, int, Cue]]:
+    """The cues shown in a segment, as (first, last) of its own frame numbers (inclusive, clipped to it)."""
+    out = []
+    for c in cues:
+        first = max(0, math.ceil(c.start * fps - 1e-6) - start_frame)
+        last = min(frames - 1, math.floor(c.end * fps + 1e-6) - start_frame)
+        if first <= last:
+            out.append((first, last, c))
+    return out
 
 
 def plan_segments(
@@ -92,7 +95,7 @@ def plan_segments(
     }
 
     def key(body: dict[str, Any], start_frame: int, frames: int) -> str:
-        caps = _cues_in(cues, start_frame / fps, (start_frame + frames) / fps) if burn else []
+        caps = [[c.text, i, j] for i, j, c in _cues_in(cues, start_frame, frames, fps)] if burn else []
         return "sha256:" + sha256_hex(canonical_json({**common, **body, "captions": caps}))
 
     out: list[Segment] = []
@@ -173,18 +176,16 @@ def _job_args(
             chains.append(f"{label}[h{i}]xfade=transition=fade:duration={n(seg.frames / fps)}:offset=0[x{i}]")
             label = f"[x{i}]"
         if timeline.captions == "burn":
-            start = seg.start_frame / fps
-            inside = [
-                Cue(c.start - start, c.end - start, c.text)
-                for c in cues
-                if c.end > start and c.start < (seg.start_frame + seg.frames) / fps
-            ]
-            for j, (png, x, y, cue) in enumerate(
-                render_captions(inside, timeline.width, timeline.height, tmp, f"s{i}")
-            ):
+            shown = _cues_in(cues, seg.start_frame, seg.frames, fps)
+            drawn = render_captions(
+                [c for _, _, c in shown], timeline.width, timeline.height, tmp, f"s{k}_{i}_"
+            )
+            frames_of = {id(c): (first, last) for first, last, c in shown}
+            for j, (png, x, y, cue) in enumerate(drawn):
+                first, last = frames_of[id(cue)]
                 args += ["-i", str(png)]
                 nxt_label = f"[o{i}_{j}]"
-                enable = f"between(t,{n(cue.start)},{n(cue.end)})"
+                enable = f"between(n,{first},{last})"  # frame numbers: exact at the segment's edges
                 chains.append(f"{label}[{inputs}:v]overlay=x={x}:y={y}:enable='{enable}'{nxt_label}")
                 inputs += 1
                 label = nxt_label
