@@ -20,7 +20,11 @@ with the number of scenes. The sound is mixed once over the whole film when the 
 from __future__ import annotations
 
 import math
+import os
+import threading
+import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +41,13 @@ __all__ = ["SEGMENT_VERSION", "Segment", "SegmentRun", "encode_segments", "plan_
 
 SEGMENT_VERSION = "vidspec-segment/1"  # bump when the same key would give different pixels
 SegmentKind = Literal["scene", "crossfade"]
+# ffmpeg runs at a time: two fill the cores while the other starts up or drains its encoder; each holds at
+# most two clips, so memory stays flat in the number of scenes
+JOBS = 2
+
+
+class StitchCancelled(Exception):
+    """Raised inside a job's progress callback to stop its ffmpeg when another job failed."""
 
 
 @dataclass(frozen=True)
@@ -207,7 +218,8 @@ def encode_segments(
     progress: Progress | None = None,
     total: float = 0.0,
 ) -> SegmentRun:
-    """Encode the segments the store lacks (one ffmpeg run per scene that has any), then return them all."""
+    """Encode the segments the store lacks (one ffmpeg run per scene that has any, JOBS at a time), then
+    return them all."""
     found: dict[str, Path] = {}
     for seg in segments:
         hit = store.get(seg.key)
@@ -215,33 +227,56 @@ def encode_segments(
             found[seg.key] = hit[1]
     missing = [s for s in segments if s.key not in found]
     fps = timeline.fps
-    done = sum(s.frames for s in segments if s.key in found) / fps
     work = store.tmp_dir()
-    encoded: list[str] = []
-    for k in sorted({s.scene for s in missing}):
-        todo = [s for s in missing if s.scene == k]
-        dests = [work / f"{s.key.split(':')[-1]}.mp4" for s in todo]
-        args = _job_args(timeline, places, clips, cues, k, todo, dests, tmp)
-        length = sum(s.frames for s in todo) / fps
+    lock = threading.Lock()
+    stop = threading.Event()
+    done = {-1: sum(s.frames for s in segments if s.key in found) / fps}  # seconds of picture, per job
 
-        def report(t: float, _: float, base: float = done, length: float = length) -> None:
-            if progress is not None:
-                progress(min(base + t, total), total)
+    def job(k: int, todo: list[Segment]) -> list[tuple[Segment, Path]]:
+        dests = [work / f"{s.key.split(':')[-1]}.{os.getpid()}.{uuid.uuid4().hex[:8]}.mp4" for s in todo]
+
+        def report(t: float, _: float) -> None:
+            if stop.is_set():  # another job failed or was interrupted: stop this ffmpeg too
+                raise StitchCancelled
+            with lock:
+                done[k] = t
+                if progress is not None:
+                    progress(min(sum(done.values()), total), total)
 
         try:
-            encode(args, length, report if progress else None, tmp / f"scene{k}.log", Path(timeline.output))
+            length = sum(s.frames for s in todo) / fps
+            args = _job_args(timeline, places, clips, cues, k, todo, dests, tmp)
+            encode(args, length, report, tmp / f"scene{k}.log", Path(timeline.output))
+            kept = []
             for seg, dest in zip(todo, dests, strict=True):
                 record = Record(
                     key=seg.key, name=seg.label, kind="segment", model="libx264", endpoint="stitch",
-                    file=dest.name, output_sha256=file_sha256(dest), size=dest.stat().st_size,
-                    duration=seg.frames / fps, task_id=None, credits_estimated=0, credits_charged=None,
-                    created_at=now(), backend="stitch",
+                    file=f"{seg.key.split(':')[-1]}.mp4", output_sha256=file_sha256(dest),
+                    size=dest.stat().st_size, duration=seg.frames / fps, task_id=None, credits_estimated=0,
+                    credits_charged=None, created_at=now(), backend="stitch",
                 )  # fmt: skip
-                found[seg.key] = store.put(seg.key, dest, record)
-                encoded.append(seg.label)
+                kept.append((seg, store.put(seg.key, dest, record)))
+            return kept
         finally:
             for dest in dests:
                 dest.unlink(missing_ok=True)
-        done += length
+
+    jobs = [(k, [s for s in missing if s.scene == k]) for k in sorted({s.scene for s in missing})]
+    encoded: list[str] = []
+    results: dict[int, list[tuple[Segment, Path]]] = {}
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        futures = {pool.submit(job, k, todo): k for k, todo in jobs}
+        try:
+            for fut in as_completed(futures):
+                results[futures[fut]] = fut.result()
+        except BaseException:
+            stop.set()  # the running jobs kill their ffmpeg at its next progress line; queued ones never start
+            for fut in futures:
+                fut.cancel()
+            raise
+    for k, _ in jobs:
+        for seg, path in results[k]:
+            found[seg.key] = path
+            encoded.append(seg.label)
     reused = len(segments) - len(encoded)
     return SegmentRun(tuple(found[s.key] for s in segments), tuple(encoded), reused)
