@@ -196,3 +196,48 @@ def test_without_a_segment_cache_nothing_is_left_behind(tmp_path: Path, media: d
         "film.mp4", "film.mp4.manifest.json", "film.srt", "film.vtt",
     ]  # fmt: skip
     shutil.rmtree(tl.output.parent)
+
+
+def _md5s(args: list[str]) -> list[str]:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-v", "error", *args, "-f", "framemd5", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [ln.rsplit(",", 1)[1].strip() for ln in out.splitlines() if not ln.startswith("#")]
+
+
+@pytest.mark.parametrize("rate", [24, 30])
+def test_a_crossfade_encoded_alone_seeks_to_the_same_frames(tmp_path: Path, rate: int) -> None:
+    # b's scene segment is cached; only the crossfade b>c is encoded, from b's clip opened by a seek near its
+    # end. It must show exactly the frames of b that a decode of the whole clip gives.
+    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "20"]
+    clips = {}
+    for name, src in (("a", "testsrc2"), ("b", "testsrc"), ("c", "smptebars"), ("c2", "rgbtestsrc")):
+        clips[name] = tmp_path / f"{name}.mp4"
+        r = rate if name == "b" else 24
+        ff("-f", "lavfi", "-i", f"{src}=size=320x180:rate={r}:duration=3.2", *x264, str(clips[name]))
+    scenes = tuple(
+        SceneCut(s, clips[s], 3.2, transition="crossfade" if s != "a" else "cut", transition_duration=0.5)
+        for s in "abc"
+    )
+    tl = Timeline(scenes, tmp_path / "out" / "film.mp4", 320, 180, fps=FPS, preset="ultrafast",
+                  segments=tmp_path / "s1")  # fmt: skip
+    stitch(tl)
+    changed = replace(tl, scenes=(*scenes[:2], replace(scenes[2], video=clips["c2"])))
+    alone = stitch(changed)
+    assert alone.segments_encoded == ("crossfade b>c", "scene c")
+    errors, frames = _decode(alone.path)
+    assert errors == "" and len(frames) == round(alone.duration * FPS)
+
+    # the filters of b's tail, opened by a seek, against the whole clip: the same pictures, bit for bit
+    m = measure(changed)
+    places = plan_scenes(changed, [c.duration for c in m.clips], m.narrations)
+    b = places[1]
+    window = (b.frames - 12, b.frames)
+    whole = ffmpeg_engine.scene_steps(changed, places, 1, m.clips[1], window)
+    seeked = ffmpeg_engine.scene_steps(changed, places, 1, m.clips[1], window, seek=True)
+    ref = _md5s(["-i", str(clips["b"]), "-vf", ",".join(whole)])
+    got = _md5s(
+        ["-copyts", "-ss", f"{(window[0] - FPS) / FPS:.6f}", "-i", str(clips["b"]), "-vf", ",".join(seeked)]
+    )
+    assert len(ref) == 12 and got == ref

@@ -264,6 +264,7 @@ class ClipFacts:
     extradata: str | None  # size + CRC of the codec headers (SPS/PPS): equal means stream-copy joinable
     sar_square: bool
     has_audio: bool
+    start: float = 0.0  # the first frame's timestamp, seconds (what setpts=PTS-STARTPTS subtracts)
 
 
 _TB = re.compile(r"^#tb 0: (\d+)/(\d+)$", re.M)
@@ -313,6 +314,7 @@ def clip_facts(path: Path) -> ClipFacts:
         extradata=" ".join(extra.group(1).split()) if extra else None,
         sar_square=sar is None or sar.group(1) == sar.group(2) or sar.group(1) == "0",
         has_audio=info.has_audio,
+        start=first * num / den,
     )
 
 

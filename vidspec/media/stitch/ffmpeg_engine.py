@@ -69,10 +69,11 @@ def scene_steps(
     k: int,
     facts: ClipFacts,
     window: tuple[int, int] | None = None,
-    seek: int = 0,
+    seek: bool = False,
 ) -> list[str]:
     """Filters turning clip k into frames ``window`` = [a, b) of its planned picture (all of it by default),
-    fitted, frame-rate normalised, held and faded. ``seek``: the input was opened ``seek`` output frames in."""
+    fitted, frame-rate normalised, held and faded. ``seek``: the clip was opened with ``-copyts -ss`` before
+    the window; its timestamps are then made the same as without a seek, so the same frames are picked."""
     fps = timeline.fps
     place = places[k]
     a, b = window if window is not None else (0, place.frames)
@@ -80,19 +81,22 @@ def scene_steps(
     rate = f"fps={fps}"
     # Drop surplus frames before scaling them; duplicate missing ones after.
     steps = [rate, *fit] if facts.fps and facts.fps > fps else [*fit, rate]
-    steps = ["setpts=PTS-STARTPTS", *steps, "setsar=1", "format=yuv420p"]
+    first = f"setpts=PTS-{_n(facts.start)}/TB" if seek else "setpts=PTS-STARTPTS"
+    steps = [first, *steps, "setsar=1", "format=yuv420p"]
     # Always pad a little and trim to the planned frame count: the count is exact whatever the clip.
     pad = max(1, math.ceil((b / fps - facts.duration) * fps) + 1)
-    trim = f"trim=end_frame={b - seek}" if a == seek else f"trim=start_frame={a - seek}:end_frame={b - seek}"
+    if seek:  # after fps= the timebase is 1/fps: a pts is a frame number of the scene
+        trim = f"trim=start_pts={a}:end_pts={b}"
+    else:
+        trim = f"trim=end_frame={b}" if a == 0 else f"trim=start_frame={a}:end_frame={b}"
     steps += [f"tpad=stop_mode=clone:stop={pad}", trim]
-    shift = seek / fps  # scene time of the input's first frame
     # A fade only where the window reaches it: a window outside it keeps its filters (and segment key).
     if place.transition == "fade" and a <= math.ceil(place.share * fps):
-        steps.append(f"fade=t=in:st={_n(-shift) if seek else 0}:d={_n(place.share)}")
+        steps.append(f"fade=t=in:st=0:d={_n(place.share)}")
     nxt = places[k + 1] if k + 1 < len(places) else None
     if nxt is not None and nxt.transition == "fade" and b >= math.floor((place.length - nxt.share) * fps):
-        steps.append(f"fade=t=out:st={_n(place.length - nxt.share - shift)}:d={_n(nxt.share)}")
-    if a != seek:
+        steps.append(f"fade=t=out:st={_n(place.length - nxt.share)}:d={_n(nxt.share)}")
+    if a:
         steps.append("setpts=PTS-STARTPTS")
     return steps
 

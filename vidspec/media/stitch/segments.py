@@ -159,10 +159,11 @@ def _job_args(
     fps = timeline.fps
     place = places[k]
     lo = min(s.window[0] for s in todo)
-    seek = 0 if lo < fps * 2 else _seek(lo, clips[k], fps)
+    # Only a tail is wanted (a crossfade out of a cached scene): seek to a second before it.
+    seek = lo >= 2 * fps and _seek(lo, clips[k], fps) > 0
     args: list[str] = []
-    if seek:  # half a frame early, so the frame on the grid is not lost to rounding
-        args += ["-ss", n((seek - 0.5) / fps)]
+    if seek:
+        args += ["-copyts", "-ss", n(_seek(lo, clips[k], fps) / fps)]
     args += ["-i", str(timeline.scenes[k].video)]
     inputs = 1
     chains = [f"[0:v]{','.join(scene_steps(timeline, places, k, clips[k], (lo, place.frames), seek))}"]
