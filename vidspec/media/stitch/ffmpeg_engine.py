@@ -1,11 +1,16 @@
-"""The ffmpeg engine: the planned cut as ONE ffmpeg filter graph, run by the bundled ffmpeg.
+"""The ffmpeg engine: the filters of the planned cut and the one place its sound is mixed (``_audio_graph``).
+
+Films are made by :mod:`.segments` (the picture in cached segments) and :func:`render` with ``joined``
+(segments joined by stream copy, the whole sound track mixed once). :func:`render` without it draws the
+same cut as ONE filter graph (the reference the segments are tested against; its memory grows ~28 MiB a
+scene, which is why films are not made that way).
 
 The default engine (``Timeline.engine`` ``ffmpeg``); the contract it renders is in
 :mod:`vidspec.media.stitch`'s docstring. moviepy measured 2.9-6.6x slower on crossfades and holds an
-~80 MiB decoder per clip, so one filter graph does the whole assembly: every clip fitted, frame-rate
-normalised and trimmed to its planned frames, joined with concat/xfade; every sound delayed
-sample-exactly and mixed. When :func:`fast_path_ok`, the picture is joined by the concat demuxer and
-stream-copied instead; only the audio is encoded.
+~80 MiB decoder per clip. Every clip is fitted, frame-rate normalised and trimmed to its planned frames
+(:func:`scene_steps`), joined with concat/xfade; every sound delayed sample-exactly and mixed. When
+:func:`fast_path_ok`, the clips themselves are joined by the concat demuxer and stream-copied; only the
+audio is encoded.
 """
 
 from __future__ import annotations
