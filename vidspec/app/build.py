@@ -248,6 +248,7 @@ def build(
             preset="veryfast" if options.backend == PREVIEW else None,
             checksums=checksums,
             out=out,
+            segments=ws.cache.root / "segments",  # encoded picture segments, reused by the next stitch
         )
         emit({"event": "stitch", "state": "start", "output": str(path)})
         with _stops_explained(ws, options.backend, "finish", path):
@@ -261,6 +262,7 @@ def build(
                 "output": str(path),
                 "duration": done.duration,
                 "fast_path": done.fast_path,
+                **done.encodes(),
             }
         )
     outcome.output, outcome.stitch = output, outcome.stitches[0]

@@ -69,6 +69,8 @@ class Timeline:
     engine: Engine = "ffmpeg"
     # (path, sha256) of inputs that must still hold those bytes when the cut is made (the cached outputs)
     checksums: tuple[tuple[str, str], ...] = ()
+    # where encoded segments are kept between stitches (a cache namespace); None: a private temp dir
+    segments: Path | None = None
 
 
 def output_ratio(graph: Graph) -> str:
@@ -85,6 +87,7 @@ def build_timeline(
     preset: str | None = None,
     checksums: Mapping[str, str] | None = None,
     out: OutputSpec | None = None,
+    segments: Path | None = None,
 ) -> Timeline:
     """`paths` maps asset names to their cached files; `checksums` their paths to the sha256 they hold.
     `out`: which of the spec's outputs (default the first): its frame, fit, captions, and each scene's clip
@@ -144,4 +147,5 @@ def build_timeline(
         preset or out.output.preset,
         engine=out.output.engine,
         checksums=tuple(sorted((checksums or {}).items())),
+        segments=segments,
     )
