@@ -218,6 +218,7 @@ def build(
         output,
         preset="veryfast" if options.backend == PREVIEW else None,
         checksums=checksums,
+        loudness_cache=ws.cache.root / "loudness",
     )
     emit({"event": "stitch", "state": "start", "output": str(output)})
     with _stops_explained(ws, options.backend, "finish", output):

@@ -12,7 +12,7 @@ from typing import Literal
 from vidspec.core.catalog import ratio_size
 from vidspec.core.graph import Graph
 from vidspec.core.keys import FileDigests
-from vidspec.core.spec import Fit, FitAudio, Sfx, Transition
+from vidspec.core.spec import Fit, FitAudio, Loudness, Sfx, Transition
 from vidspec.core.timing import narration_parts
 
 Captions = Literal["sidecar", "burn"]
@@ -55,6 +55,14 @@ class Music:
 
 
 @dataclass(frozen=True)
+class LoudnessTarget:
+    """The final mix's EBU R128 targets (see vidspec.media.loudness)."""
+
+    integrated: float = -16.0  # LUFS
+    true_peak: float = -1.0  # dBTP, a ceiling
+
+
+@dataclass(frozen=True)
 class Timeline:
     scenes: tuple[SceneCut, ...]
     output: Path
@@ -68,6 +76,10 @@ class Timeline:
     engine: Engine = "ffmpeg"
     # (path, sha256) of inputs that must still hold those bytes when the cut is made (the cached outputs)
     checksums: tuple[tuple[str, str], ...] = ()
+    # None: every sound at the level it was made (output.loudness: false)
+    loudness: LoudnessTarget | None = LoudnessTarget()
+    # where per-file loudness measurements are kept (None: measured again on every stitch)
+    loudness_cache: Path | None = None
 
 
 def output_ratio(graph: Graph) -> str:
@@ -88,6 +100,7 @@ def build_timeline(
     *,
     preset: str | None = None,
     checksums: Mapping[str, str] | None = None,
+    loudness_cache: Path | None = None,
 ) -> Timeline:
     """`paths` maps asset names to their cached files; `checksums` their paths to the sha256 they hold."""
     project = graph.project
@@ -143,4 +156,15 @@ def build_timeline(
         preset or project.output.preset,
         engine=project.output.engine,
         checksums=tuple(sorted((checksums or {}).items())),
+        loudness=loudness_target(project.output.loudness),
+        loudness_cache=loudness_cache,
     )
+
+
+def loudness_target(value: Loudness | float | bool) -> LoudnessTarget | None:
+    """``output.loudness`` as targets: an object, a number (integrated LUFS, default ceiling), or false."""
+    if isinstance(value, Loudness):
+        return LoudnessTarget(value.integrated, value.true_peak)
+    if isinstance(value, bool):
+        return LoudnessTarget() if value else None
+    return LoudnessTarget(integrated=float(value))

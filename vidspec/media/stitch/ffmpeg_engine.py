@@ -18,9 +18,19 @@ from pathlib import Path
 
 from vidspec.errors import StitchError, WriteError
 from vidspec.media.captions import Cue
+from vidspec.media.loudness import (
+    MEASURE_FILTER,
+    RETRY_LU,
+    Levels,
+    Measurement,
+    master_filters,
+    master_gain_db,
+    parse_loudnorm,
+    plan_levels,
+)
 from vidspec.media.placement import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, Progress, ScenePlacement, duck_intervals
-from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child
-from vidspec.media.timeline import Timeline
+from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child, run_ffmpeg
+from vidspec.media.timeline import LoudnessTarget, Timeline
 
 __all__ = ["fast_path_ok", "render"]
 
@@ -120,6 +130,10 @@ def _video_graph(
     return chains
 
 
+def _gain(factor: float) -> list[str]:
+    return [] if factor == 1.0 else [f"volume={_n(factor)}"]
+
+
 def _duck_expr(volume: float, duck: float, intervals: Sequence[tuple[float, float]]) -> str:
     merged = duck_intervals(intervals)
     r = _n(DUCK_RAMP)
@@ -138,8 +152,10 @@ def _audio_graph(
     inputs: _Inputs,
     clip_inputs: Sequence[int] | None,
     total: float,
+    levels: Levels,
 ) -> list[str]:
-    """Audio chains ending in [aout]; adds its own inputs. clip_inputs=None: clip audio gets new inputs."""
+    """Audio chains ending in [aout]; adds its own inputs. clip_inputs=None: clip audio gets new inputs.
+    ``levels``: each sound's loudness gain (see media.loudness)."""
     chains: list[str] = []
     parts: list[str] = []
 
@@ -153,21 +169,25 @@ def _audio_graph(
     for k, (scene, place, facts) in enumerate(zip(timeline.scenes, places, clips, strict=True)):
         if scene.narration is not None and place.narration is not None:
             idx = inputs.add(scene.narration)
-            steps = ["asetpts=PTS-STARTPTS", _AUDIO_FMT]
+            steps = ["asetpts=PTS-STARTPTS", _AUDIO_FMT, *_gain(levels.narration[k])]
             if place.narration_trimmed:
                 keep = place.narration[1] - place.narration[0]
                 f = min(TRIM_FADE, keep / 2)
                 steps += [f"atrim=end={_n(keep)}", f"afade=t=out:st={_n(keep - f)}:d={_n(f)}"]
             steps.append(delay(place.narration[0]))
             part(f"[{idx}:a]{','.join(steps)}")
-        for cue in scene.sfx:
+        for i, cue in enumerate(scene.sfx):
             idx = inputs.add(cue.path)
             part(
-                f"[{idx}:a]asetpts=PTS-STARTPTS,{_AUDIO_FMT},volume={_n(cue.volume)},{delay(place.start + cue.at)}"
+                f"[{idx}:a]asetpts=PTS-STARTPTS,{_AUDIO_FMT},volume={_n(cue.volume * levels.sfx[k][i])},"
+                f"{delay(place.start + cue.at)}"
             )
         if scene.keep_audio and facts.has_audio:
             idx = clip_inputs[k] if clip_inputs is not None else inputs.add(scene.video)
-            steps = ["asetpts=PTS-STARTPTS", _AUDIO_FMT, f"atrim=end={_n(min(place.length, facts.duration))}"]
+            steps = [
+                "asetpts=PTS-STARTPTS", _AUDIO_FMT, *_gain(levels.clip[k]),
+                f"atrim=end={_n(min(place.length, facts.duration))}",
+            ]  # fmt: skip
             if place.transition != "cut":
                 steps.append(f"afade=t=in:st=0:d={_n(place.share)}")
             nxt = places[k + 1] if k + 1 < len(places) else None
@@ -184,10 +204,10 @@ def _audio_graph(
             # Small frames so the gain envelope steps every 10 ms, not every ~23 ms.
             steps += [
                 f"asetnsamples=n={AUDIO_RATE // 100}",
-                f"volume=volume='{_duck_expr(music.volume, music.duck, intervals)}':eval=frame",
+                f"volume=volume='{_duck_expr(music.volume * levels.music, music.duck, intervals)}':eval=frame",
             ]
         else:
-            steps.append(f"volume={_n(music.volume)}")
+            steps.append(f"volume={_n(music.volume * levels.music)}")
         if music.fade_in > 0:
             steps.append(f"afade=t=in:st=0:d={_n(min(music.fade_in, total))}")
         if music.fade_out > 0:
@@ -256,6 +276,36 @@ def _encode(args: list[str], total: float, progress: Progress | None, log: Path,
         progress(total, total)
 
 
+def _mastered(chains: list[str], filters: Sequence[str]) -> list[str]:
+    """``chains`` with ``filters`` applied to the summed track, which still ends in [aout]."""
+    k = next(i for i, c in enumerate(chains) if c.endswith("[aout]"))
+    return [*chains[:k], f"{chains[k].removesuffix('[aout]')},{','.join(filters)}[aout]", *chains[k + 1 :]]
+
+
+def _measure_mix(input_args: list[str], audio_chains: list[str], tmp: Path, output: Path) -> Measurement:
+    """First loudness pass over the summed track alone (no picture is decoded): loudnorm's figures."""
+    script = tmp / "measure.txt"
+    script.write_text(";\n".join([*audio_chains, f"[aout]{MEASURE_FILTER}[lm]"]), encoding="utf-8")
+    proc = run_ffmpeg(
+        "-nostats", *input_args, "-/filter_complex", str(script), "-map", "[lm]", "-f", "null", "-"
+    )
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.splitlines()[-_STDERR_TAIL:]) or f"exit status {proc.returncode}"
+        raise StitchError(f"ffmpeg failed while measuring the loudness of {output}:\n{tail}")
+    return parse_loudnorm(proc.stderr)
+
+
+def _master(
+    target: LoudnessTarget, input_args: list[str], audio_chains: list[str], tmp: Path, output: Path
+) -> list[str]:
+    """The master filters that put the summed track on ``target``: measured, and checked once mastered."""
+    gain = master_gain_db(_measure_mix(input_args, audio_chains, tmp, output), target)
+    check = _measure_mix(input_args, _mastered(audio_chains, master_filters(gain, target)), tmp, output)
+    if not check.silent and abs(check.integrated - target.integrated) > RETRY_LU:
+        gain = master_gain_db(check, target, gain)
+    return master_filters(gain, target)
+
+
 def _concat_line(path: Path) -> str:
     return "file '" + str(path.resolve()).replace("'", "'\\''") + "'\n"
 
@@ -305,11 +355,13 @@ def render(
     tmp = out_tmp.parent
     inputs = _Inputs()
     chains: list[str]
+    levels = plan_levels(timeline, [c.has_audio for c in clips])
     if fast:
         listing = tmp / "clips.txt"
         listing.write_text("".join(_concat_line(s.video) for s in timeline.scenes), encoding="utf-8")
         inputs.add(listing, "-f", "concat", "-safe", "0")
-        chains = _audio_graph(timeline, places, clips, inputs, None, total)
+        chains = _audio_graph(timeline, places, clips, inputs, None, total, levels)
+        audio_chains = list(chains)
         vmap = "0:v:0"
         vcodec = ["-c:v", "copy"]
     else:
@@ -319,12 +371,17 @@ def render(
             drawn = _render_captions(cues, timeline.width, timeline.height, tmp)
             overlays = [(inputs.add(p), x, y, cue) for p, x, y, cue in drawn]
         chains = _video_graph(timeline, places, clips, clip_inputs, overlays)
-        chains += _audio_graph(timeline, places, clips, inputs, clip_inputs, total)
+        audio_chains = _audio_graph(timeline, places, clips, inputs, clip_inputs, total, levels)
+        chains += audio_chains
         vmap = "[vout]"
         vcodec = [
             "-c:v", "libx264", "-preset", timeline.preset, "-crf", str(timeline.crf),
             "-pix_fmt", "yuv420p", "-r", str(timeline.fps),
         ]  # fmt: skip
+    if timeline.loudness is not None:
+        chains = _mastered(
+            chains, _master(timeline.loudness, inputs.args, audio_chains, tmp, Path(timeline.output))
+        )
     script = tmp / "graph.txt"
     script.write_text(";\n".join(chains), encoding="utf-8")  # a file: long graphs exceed argv limits
     args = [
