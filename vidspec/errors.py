@@ -11,6 +11,7 @@ reaches the command line; app/cli.py is the one place that turns an exception in
     │   ├── ConsentRequired       exit 1   spending needs an explicit yes (--yes) that was not given
     │   ├── LockedError           exit 1   a --locked build would need to generate something
     │   ├── StitchError           exit 1   the final video could not be assembled
+    │   ├── ExportError           exit 1   the cut could not be exported as a timeline (assets not built)
     │   ├── WriteError            exit 1   a file could not be written (full disk, read-only, no permission):
     │   │                                  names the path and the cause (os_error_cause); ``advice`` says what
     │   │                                  next. Also an OSError, for code that handles failed writes as such
@@ -139,6 +140,12 @@ class LockedError(VidspecError):
 
 class StitchError(VidspecError):
     """The final video could not be assembled."""
+
+    exit_code = 1
+
+
+class ExportError(VidspecError):
+    """The cut could not be exported as a timeline (e.g. an asset is not built yet)."""
 
     exit_code = 1
 

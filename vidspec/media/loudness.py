@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,10 +35,12 @@ from vidspec.store.atomic import atomic_write_text
 
 __all__ = [
     "MEASURE_FILTER",
+    "fit_master",
     "RETRY_LU",
     "ROLE_OFFSET",
     "Levels",
     "Measurement",
+    "master_file",
     "master_filters",
     "master_gain_db",
     "measure_file",
@@ -46,7 +48,7 @@ __all__ = [
     "plan_levels",
     "unity",
 ]
-
+MEASURE_FILTER = "loudnorm=print_format=json"  # first pass: figures printed, the audio untouched
 MEASURE_VERSION = "loudnorm-1"  # in the cache file name: bump when the measurement changes
 SILENT = -70.0  # LUFS: loudnorm's gate; below it a file is silence, not quiet sound
 MAX_BOOST = 36.0  # dB; more than this only raises noise
@@ -92,10 +94,10 @@ def parse_loudnorm(stderr: str) -> Measurement:
     )
 
 
-def _measure_now(path: Path) -> Measurement:
+def _measure_now(path: Path, filters: Sequence[str] = ()) -> Measurement:
     proc = run_ffmpeg(
         "-nostats", "-i", str(path), "-map", "0:a:0", "-vn",
-        "-af", "loudnorm=print_format=json", "-f", "null", "-",
+        "-af", ",".join([*filters, MEASURE_FILTER]), "-f", "null", "-",
     )  # fmt: skip
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.splitlines()[-6:])
@@ -189,9 +191,6 @@ def plan_levels(timeline: Timeline, clip_has_audio: Sequence[bool]) -> Levels:
 # ---------------------------------------------------------------- the mix
 
 
-MEASURE_FILTER = "loudnorm=print_format=json"
-
-
 RETRY_LU = 0.2  # a mastered mix further than this from the target gets its gain corrected once
 
 
@@ -209,3 +208,25 @@ def master_filters(gain: float, target: LoudnessTarget) -> list[str]:
         f"alimiter=limit={ceiling:.6f}:attack=1:release=100:level=disabled:latency=1",
         f"aresample={AUDIO_RATE}",
     ]
+
+
+def fit_master(measure: Callable[[Sequence[str]], Measurement], target: LoudnessTarget) -> list[str]:
+    """The master filters for a mix, given ``measure(filters)``: the mix's loudness with ``filters`` applied.
+
+    Measured bare, then once mastered; a mix the limiter took more than RETRY_LU off gets its gain corrected."""
+    if target.master_gain_db is not None:
+        return master_filters(target.master_gain_db, target)
+    gain = master_gain_db(measure([]), target)
+    check = measure(master_filters(gain, target))
+    if not check.silent and abs(check.integrated - target.integrated) > RETRY_LU:
+        gain = master_gain_db(check, target, gain)
+    return master_filters(gain, target)
+
+
+def master_file(mix: Path, out: Path, target: LoudnessTarget) -> None:
+    """Master a rendered mix (any audio file) onto ``target`` into ``out`` (a 16-bit WAV)."""
+    filters = fit_master(lambda f: _measure_now(mix, f), target)
+    proc = run_ffmpeg("-y", "-i", str(mix), "-af", ",".join(filters), "-c:a", "pcm_s16le", str(out))
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.splitlines()[-6:])
+        raise StitchError(f"could not master the mix {mix}:\n{tail}")

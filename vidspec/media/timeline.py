@@ -60,6 +60,8 @@ class LoudnessTarget:
 
     integrated: float = -16.0  # LUFS
     true_peak: float = -1.0  # dBTP, a ceiling
+    # a fixed master gain (dB) instead of measuring the mix: renders a stem at the levels of a full mix
+    master_gain_db: float | None = None
 
 
 @dataclass(frozen=True)

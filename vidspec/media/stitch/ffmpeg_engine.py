@@ -20,11 +20,9 @@ from vidspec.errors import StitchError, WriteError
 from vidspec.media.captions import Cue
 from vidspec.media.loudness import (
     MEASURE_FILTER,
-    RETRY_LU,
     Levels,
     Measurement,
-    master_filters,
-    master_gain_db,
+    fit_master,
     parse_loudnorm,
     plan_levels,
 )
@@ -298,12 +296,13 @@ def _measure_mix(input_args: list[str], audio_chains: list[str], tmp: Path, outp
 def _master(
     target: LoudnessTarget, input_args: list[str], audio_chains: list[str], tmp: Path, output: Path
 ) -> list[str]:
-    """The master filters that put the summed track on ``target``: measured, and checked once mastered."""
-    gain = master_gain_db(_measure_mix(input_args, audio_chains, tmp, output), target)
-    check = _measure_mix(input_args, _mastered(audio_chains, master_filters(gain, target)), tmp, output)
-    if not check.silent and abs(check.integrated - target.integrated) > RETRY_LU:
-        gain = master_gain_db(check, target, gain)
-    return master_filters(gain, target)
+    """The master filters that put the summed track on ``target`` (see media.loudness.fit_master)."""
+
+    def measure(filters: Sequence[str]) -> Measurement:
+        chains = _mastered(audio_chains, filters) if filters else audio_chains
+        return _measure_mix(input_args, chains, tmp, output)
+
+    return fit_master(measure, target)
 
 
 def _concat_line(path: Path) -> str:

@@ -1,0 +1,333 @@
+"""The planned cut as an OpenTimelineIO timeline, for editing software (``vidspec export``).
+
+Built from the stitcher's own placement (:mod:`vidspec.media.placement`), so every length is the one the
+stitched film has, frame for frame:
+
+- ``Picture``: one clip per scene, cut where the stitched film cuts. A crossfade is an SMPTE dissolve
+  centred on a cut inside the overlap; the clips keep the media the dissolve needs as handles (in OTIO a
+  transition adds no time). A fade through black is a cut, with ``FadeOut``/``FadeIn`` effects (their
+  length in frames in the metadata) on the clips either side. A held last frame (``fit_audio: extend``) is
+  a second clip of the same file with a ``FreezeFrame`` effect.
+- Audio tracks ``Narration``, ``Sound effects`` (more lanes when cues overlap), ``Clip sound`` (scenes that
+  keep their clip's sound) and ``Music`` (looped as the stitcher loops it), every clip where the stitched
+  film plays it. Gains are in each clip's metadata under ``vidspec``: ``gain_db`` is what the mix applied
+  before mastering (loudness level for its role, times ``volume``); the music's also has its fades and the
+  ducking intervals.
+- Captions: one marker per cue on the picture clip where it starts (its text is the marker's name and
+  its comment), in that clip's media time.
+
+OTIO is imported here only, so the rest of vidspec never loads it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from vidspec.media.captions import Cue
+from vidspec.media.loudness import Levels
+from vidspec.media.placement import ScenePlacement, duck_intervals, total_frames
+from vidspec.media.timeline import Timeline
+
+__all__ = ["Interchange", "to_otio"]
+
+Locate = Callable[[Path], str]  # a media file -> the URL the timeline references it by
+
+
+@dataclass(frozen=True)
+class Interchange:
+    """What the export needs beyond the Timeline: the placement, measured lengths and gains."""
+
+    timeline: Timeline
+    places: Sequence[ScenePlacement]
+    clip_has_audio: Sequence[bool]
+    sfx_lengths: Sequence[Sequence[float]]  # measured, per scene, per cue
+    music_length: float | None  # measured length of the music file (one loop)
+    cues: Sequence[Cue]
+    levels: Levels
+
+
+def _db(factor: float) -> float:
+    return round(20 * math.log10(factor), 3) if factor > 0 else -math.inf
+
+
+def _ref(url: str, seconds: float | None, rate: int) -> Any:
+    ref = otio.schema.ExternalReference(target_url=url)
+    if seconds is not None:
+        ref.available_range = otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(round(seconds * rate), rate)
+        )
+    return ref
+
+
+class _Lane:
+    """An audio track filled left to right: gaps up to each clip's start."""
+
+    def __init__(self, name: str, rate: int) -> None:
+        self.track = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Audio)
+        self.rate = rate
+        self.end = 0.0  # frames
+
+    def fits(self, start: float) -> bool:
+        return start >= self.end - 1e-6
+
+    def add(self, clip: Any, start: float) -> None:
+        """``start`` in frames (fractional: sounds are placed to the sample, not to the frame)."""
+        if start > self.end + 1e-6:
+            self.track.append(
+                otio.schema.Gap(
+                    source_range=otio.opentime.TimeRange(
+                        otio.opentime.RationalTime(0, self.rate),
+                        otio.opentime.RationalTime(start - self.end, self.rate),
+                    )
+                )
+            )
+        self.track.append(clip)
+        self.end = start + clip.source_range.duration.value
+
+
+def _audio_clip(
+    name: str, url: str, rate: int, media: float, start_in_media: float, frames: float, meta: dict[str, Any]
+) -> Any:
+    """``media``: the file's length in seconds; the rest in frames at ``rate``."""
+    return otio.schema.Clip(
+        name=name,
+        media_reference=_ref(url, media, rate),
+        source_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(start_in_media, rate), otio.opentime.RationalTime(frames, rate)
+        ),
+        metadata={"vidspec": meta},
+    )
+
+
+def _picture(ix: Interchange, locate: Locate) -> Any:
+    tl, places = ix.timeline, ix.places
+    fps = tl.fps
+    track = otio.schema.Track(name="Picture", kind=otio.schema.TrackKind.Video)
+    end_total = total_frames(places)
+    # The cut into scene k: inside a crossfade's overlap (its middle), else where scene k starts.
+    cuts: list[int] = []
+    for k, p in enumerate(places):
+        if k and p.transition == "crossfade":
+            prev = places[k - 1]
+            overlap = prev.start_frame + prev.frames - p.start_frame
+            cuts.append(p.start_frame + overlap // 2)
+        else:
+            cuts.append(p.start_frame)
+    cuts.append(end_total)
+    clips_by_scene: list[Any] = []
+    for k, (scene, p) in enumerate(zip(tl.scenes, places, strict=True)):
+        a, b = cuts[k], cuts[k + 1]
+        media_frames = min(p.frames, round(p.clip_length * fps))
+        url = locate(scene.video)
+        if k and p.transition == "crossfade":
+            prev = places[k - 1]
+            track.append(
+                otio.schema.Transition(
+                    name="crossfade",
+                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                    in_offset=otio.opentime.RationalTime(a - p.start_frame, fps),
+                    out_offset=otio.opentime.RationalTime(prev.start_frame + prev.frames - a, fps),
+                )
+            )
+        src_in = a - p.start_frame
+        shown = max(0, min(b, p.start_frame + media_frames) - a)  # frames of real media on screen
+        held = (b - a) - shown
+        meta: dict[str, Any] = {"scene": scene.scene_id, "fit": scene.fit}
+        if scene.keys.get("video"):
+            meta["key"] = scene.keys["video"]
+        clip = otio.schema.Clip(
+            name=f"{scene.scene_id} video",
+            media_reference=_ref(url, p.clip_length, fps),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(src_in, fps), otio.opentime.RationalTime(shown, fps)
+            ),
+            metadata={"vidspec": meta},
+        )
+        pieces = [clip] if shown else []
+        if held > 0:
+            pieces.append(
+                otio.schema.Clip(
+                    name=f"{scene.scene_id} hold",
+                    media_reference=_ref(url, p.clip_length, fps),
+                    source_range=otio.opentime.TimeRange(
+                        otio.opentime.RationalTime(max(0, media_frames - 1), fps),
+                        otio.opentime.RationalTime(held, fps),
+                    ),
+                    effects=[otio.schema.FreezeFrame()],
+                    metadata={"vidspec": {**meta, "hold_frames": held}},
+                )
+            )
+        if p.transition == "fade":
+            pieces[0].effects.append(
+                otio.schema.Effect(
+                    name="fade in",
+                    effect_name="FadeIn",
+                    metadata={"vidspec": {"frames": round(p.share * fps)}},
+                )
+            )
+        nxt = places[k + 1] if k + 1 < len(places) else None
+        if nxt is not None and nxt.transition == "fade":
+            pieces[-1].effects.append(
+                otio.schema.Effect(
+                    name="fade out",
+                    effect_name="FadeOut",
+                    metadata={"vidspec": {"frames": round(nxt.share * fps)}},
+                )
+            )
+        for piece in pieces:
+            track.append(piece)
+        clips_by_scene.append((a, pieces))
+    _markers(ix, clips_by_scene)
+    return track
+
+
+def _markers(ix: Interchange, clips_by_scene: list[tuple[int, list[Any]]]) -> None:
+    fps = ix.timeline.fps
+    for cue in ix.cues:
+        frame = cue.start * fps
+        # the last scene whose first frame on screen is at or before the cue's start
+        idx = max((i for i, (a, _) in enumerate(clips_by_scene) if a <= frame + 1e-6), default=0)
+        a, pieces = clips_by_scene[idx]
+        # the piece the cue starts in (the held frame after the media, if it starts there)
+        offset = frame - a
+        piece = pieces[0]
+        for candidate in pieces:
+            length = candidate.source_range.duration.value
+            piece = candidate
+            if offset < length:
+                break
+            offset -= length
+        start = piece.source_range.start_time.value + offset
+        piece.markers.append(
+            otio.schema.Marker(
+                name=cue.text,
+                marked_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(start, fps),
+                    otio.opentime.RationalTime((cue.end - cue.start) * fps, fps),
+                ),
+                color=otio.schema.MarkerColor.YELLOW,
+                metadata={"vidspec": {"caption": cue.text, "start": cue.start, "end": cue.end}},
+                comment=cue.text,
+            )
+        )
+
+
+def _sound(ix: Interchange, locate: Locate) -> list[Any]:
+    tl, places, levels = ix.timeline, ix.places, ix.levels
+    fps = tl.fps
+    end = total_frames(places)
+    narration = _Lane("Narration", fps)
+    sfx_lanes: list[_Lane] = []
+    clip_sound = _Lane("Clip sound", fps)
+    for k, (scene, p) in enumerate(zip(tl.scenes, places, strict=True)):
+        if scene.narration is not None and p.narration is not None:
+            a, b = p.narration
+            frames = min(b * fps, end) - a * fps
+            meta = {
+                "scene": scene.scene_id,
+                "gain_db": _db(levels.narration[k]),
+                "trimmed": p.narration_trimmed,
+            }
+            if scene.narration_text:
+                meta["text"] = scene.narration_text
+            narration.add(
+                _audio_clip(
+                    f"{scene.scene_id} narration",
+                    locate(scene.narration),
+                    fps,
+                    p.narration_length or (b - a),
+                    0,
+                    frames,
+                    meta,
+                ),
+                a * fps,
+            )
+        for i, cue in enumerate(scene.sfx):
+            start = (p.start + cue.at) * fps
+            if start >= end:
+                continue
+            length = ix.sfx_lengths[k][i]
+            frames = min(start + length * fps, end) - start
+            clip = _audio_clip(
+                f"{scene.scene_id} sfx" + (f" {i + 1}" if len(scene.sfx) > 1 else ""),
+                locate(cue.path),
+                fps,
+                length,
+                0,
+                frames,
+                {
+                    "scene": scene.scene_id,
+                    "gain_db": _db(cue.volume * levels.sfx[k][i]),
+                    "volume": cue.volume,
+                },
+            )
+            lane = next((ln for ln in sfx_lanes if ln.fits(start)), None)
+            if lane is None:
+                lane = _Lane("Sound effects" + (f" {len(sfx_lanes) + 1}" if sfx_lanes else ""), fps)
+                sfx_lanes.append(lane)
+            lane.add(clip, start)
+        if scene.keep_audio and ix.clip_has_audio[k]:
+            frames = min(p.frames, round(p.clip_length * fps))
+            clip_sound.add(
+                _audio_clip(
+                    f"{scene.scene_id} clip sound",
+                    locate(scene.video),
+                    fps,
+                    p.clip_length,
+                    0,
+                    frames,
+                    {"scene": scene.scene_id, "gain_db": _db(levels.clip[k])},
+                ),
+                p.start_frame,
+            )
+    tracks = [narration.track, *(ln.track for ln in sfx_lanes), clip_sound.track]
+    music = tl.music
+    if music is not None and ix.music_length:
+        lane = _Lane("Music", fps)
+        intervals = [q.narration for q in places if q.narration is not None]
+        meta = {
+            "gain_db": _db(music.volume * levels.music),
+            "volume": music.volume,
+            "fade_in": music.fade_in,
+            "fade_out": music.fade_out,
+            "duck_gain_db": None if music.duck is None else _db(music.duck),
+            "duck_intervals": [list(iv) for iv in duck_intervals(intervals)]
+            if music.duck is not None
+            else [],
+        }
+        loop = ix.music_length * fps
+        start, n = 0.0, 0
+        while start < end - 1e-6:
+            n += 1
+            frames = min(loop, end - start)
+            lane.add(
+                _audio_clip(f"music {n}", locate(music.path), fps, ix.music_length, 0, frames, meta), start
+            )
+            start += frames
+        tracks.append(lane.track)
+    return [t for t in tracks if len(t)]
+
+
+def to_otio(ix: Interchange, name: str, locate: Locate) -> Any:
+    """The cut as an ``otio.schema.Timeline`` at the film's frame rate."""
+    tl = otio.schema.Timeline(name=name)
+    tl.global_start_time = otio.opentime.RationalTime(0, ix.timeline.fps)
+    tl.tracks.append(_picture(ix, locate))
+    for track in _sound(ix, locate):
+        tl.tracks.append(track)
+    tl.metadata["vidspec"] = {
+        "fps": ix.timeline.fps,
+        "width": ix.timeline.width,
+        "height": ix.timeline.height,
+        "frames": total_frames(ix.places),
+        "loudness": None
+        if ix.timeline.loudness is None
+        else {"integrated": ix.timeline.loudness.integrated, "true_peak": ix.timeline.loudness.true_peak},
+    }
+    return tl
