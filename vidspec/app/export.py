@@ -26,7 +26,7 @@ from vidspec.media.probe import audio_length
 from vidspec.media.timeline import Timeline, build_timeline
 from vidspec.store.atomic import atomic_write_text
 
-__all__ = ["FORMATS", "ExportResult", "export"]
+__all__ = ["FORMATS", "ExportResult", "cached_assets", "export"]
 
 Format = Literal["otio", "fcpxml", "edl"]
 FORMATS: dict[str, tuple[str, str]] = {  # format -> (suffix, OTIO adapter)
@@ -47,7 +47,7 @@ class ExportResult:
     copied: bool
 
 
-def _cached_paths(ws: Workspace) -> tuple[dict[str, Path], dict[str, str]]:
+def cached_assets(ws: Workspace) -> tuple[dict[str, Path], dict[str, str]]:
     """Every asset's cached file and sha256; ExportError naming the ones not built."""
     paths: dict[str, Path] = {}
     sums: dict[str, str] = {}
@@ -115,7 +115,7 @@ def export(
     from vidspec.media.interchange import Interchange, to_otio
 
     ws = Workspace.open(spec, cache_dir=cache_dir, namespace=namespace, allow=allow)
-    paths, sums = _cached_paths(ws)
+    paths, sums = cached_assets(ws)
     film = ws.output_path()
     tl = build_timeline(
         ws.graph, paths, ws.keys, film, checksums=sums, loudness_cache=ws.cache.root / "loudness"
