@@ -115,8 +115,16 @@ def export(
     from vidspec.media.interchange import Interchange, to_otio
 
     ws = Workspace.open(spec, cache_dir=cache_dir, namespace=namespace, allow=allow)
-    paths, sums = cached_assets(ws)
     film = ws.output_path()
+    suffix, adapter = FORMATS[fmt]
+    folder = (out_dir if out_dir is not None else film.parent).resolve()
+    target = folder / f"{film.stem}{suffix}"
+    media_dir = folder / f"{film.stem}.media"
+    project = ProjectPaths.for_spec(ws.spec, allowed=allow, cache=ws.cache.root)
+    _check_output(project, target)
+    if copy_media:
+        _check_output(project, media_dir / "x")
+    paths, sums = cached_assets(ws)
     tl = build_timeline(
         ws.graph, paths, ws.keys, film, checksums=sums, loudness_cache=ws.cache.root / "loudness"
     )
@@ -133,15 +141,7 @@ def export(
         plan_levels(tl, has_audio),
     )
 
-    suffix, adapter = FORMATS[fmt]
-    folder = (out_dir if out_dir is not None else film.parent).resolve()
-    target = folder / f"{film.stem}{suffix}"
-    project = ProjectPaths.for_spec(ws.spec, allowed=allow, cache=ws.cache.root)
-    _check_output(project, target)
     names = _media_names(tl)
-    media_dir = folder / f"{film.stem}.media"
-    if copy_media:
-        _check_output(project, media_dir / "x")
 
     def locate(path: Path) -> str:
         if not copy_media:
