@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,16 @@ def test_each_format_reads_back_as_long_as_the_film(
     for clip in _clips(picture[0]):
         assert _file(clip.media_reference.target_url, path.parent).is_file()  # the cached clip itself
     dissolves = [t for t in picture[0] if isinstance(t, otio.schema.Transition)]
-    if fmt == "fcpxml":  # the FCPX adapter writes no transitions: the cuts stay where the film has them
+    if fmt == "fcpxml":  # OTIO's FCPX reader skips <transition>: read the XML for them and the gains
         assert dissolves == []
+        xml = ET.parse(path).getroot()
+        spine = xml.find(".//sequence/spine")
+        assert spine is not None
+        found = [(t.get("offset"), t.get("duration")) for t in spine.iter("transition")]
+        assert found == [("9/2s", "1/2s"), ("9s", "1/2s")]  # centred on the cuts at 4.75 s and 9.25 s
+        assert xml.find(".//effect[@name='Cross Dissolve']") is not None
+        volumes = {c.get("name"): c.find("adjust-volume") for c in spine.iter("clip") if c.get("lane")}
+        assert len(volumes) == 5 and all(v is not None for v in volumes.values())
     else:
         assert len(dissolves) == 2 and all(t.duration().to_frames() == 12 for t in dissolves)
     if fmt == "edl":

@@ -112,7 +112,7 @@ def export(
     import otio_cmx3600_adapter  # noqa: F401
     import otio_fcpx_xml_adapter  # noqa: F401
 
-    from vidspec.media.interchange import Interchange, to_otio
+    from vidspec.media.interchange import Interchange, finish_fcpxml, to_otio
 
     ws = Workspace.open(spec, cache_dir=cache_dir, namespace=namespace, allow=allow)
     film = ws.output_path()
@@ -157,6 +157,8 @@ def export(
         for track in [t for t in timeline.tracks if t.kind != otio.schema.TrackKind.Video]:
             timeline.tracks.remove(track)
         text = otio.adapters.write_to_string(timeline, adapter, rate=tl.fps)
+    elif fmt == "fcpxml":
+        text = finish_fcpxml(otio.adapters.write_to_string(timeline, adapter), timeline)
     else:
         text = otio.adapters.write_to_string(timeline, adapter)
 

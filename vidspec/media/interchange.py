@@ -16,14 +16,18 @@ stitched film has, frame for frame:
 - Captions: one marker per cue on the picture clip where it starts (its text is the marker's name and
   its comment), in that clip's media time.
 
-OTIO is imported here only, so the rest of vidspec never loads it.
+The FCPX adapter drops transitions and has no place for gains: :func:`finish_fcpxml` adds them to its
+output (``<transition>`` Cross Dissolves in the spine, ``<adjust-volume>`` on every sound). OTIO is
+imported here only, so the rest of vidspec never loads it.
 """
 
 from __future__ import annotations
 
 import math
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,7 @@ from vidspec.media.loudness import Levels
 from vidspec.media.placement import ScenePlacement, duck_intervals, total_frames
 from vidspec.media.timeline import Timeline
 
-__all__ = ["Interchange", "to_otio"]
+__all__ = ["Interchange", "finish_fcpxml", "to_otio"]
 
 Locate = Callable[[Path], str]  # a media file -> the URL the timeline references it by
 
@@ -331,3 +335,58 @@ def to_otio(ix: Interchange, name: str, locate: Locate) -> Any:
         else {"integrated": ix.timeline.loudness.integrated, "true_peak": ix.timeline.loudness.true_peak},
     }
     return tl
+
+
+# Final Cut Pro's built-in Cross Dissolve
+_DISSOLVE_UID = "FxPlug:4731E73A-8DAC-4113-9A30-AE85B1761265"
+
+
+def _seconds(t: Any) -> str:
+    """An FCPXML time: a rational number of seconds."""
+    value = Fraction(t.value).limit_denominator(1_000_000) / Fraction(t.rate).limit_denominator(1000)
+    return f"{value.numerator}s" if value.denominator == 1 else f"{value.numerator}/{value.denominator}s"
+
+
+def finish_fcpxml(text: str, timeline: Any) -> str:
+    """The FCPX adapter's XML with the dissolves and gains of ``timeline`` (the OTIO it was written from)."""
+    root = ET.fromstring(text)
+    resources = root.find("resources")
+    spine = root.find(".//sequence/spine")
+    if resources is None or spine is None:
+        return text
+    picture = timeline.video_tracks()[0]
+    dissolves = [t for t in picture if isinstance(t, otio.schema.Transition)]
+    if dissolves:
+        ids = [int(e.get("id", "r0")[1:]) for e in resources if e.get("id", "").startswith("r")]
+        effect_id = f"r{max(ids, default=0) + 1}"
+        ET.SubElement(resources, "effect", {"id": effect_id, "name": "Cross Dissolve", "uid": _DISSOLVE_UID})
+        for dissolve in dissolves:
+            span = picture.range_of_child(dissolve)
+            outgoing = picture[picture.index(dissolve) - 1].name
+            element = ET.Element(
+                "transition",
+                {
+                    "name": "Cross Dissolve",
+                    "offset": _seconds(span.start_time),
+                    "duration": _seconds(span.duration),
+                },
+            )
+            ET.SubElement(element, "filter-video", {"ref": effect_id, "name": "Cross Dissolve"})
+            children = list(spine)
+            at = next((i for i, e in enumerate(children) if e.get("name") == outgoing), None)
+            if at is not None:
+                spine.insert(at + 1, element)
+    gains = {
+        clip.name: clip.metadata["vidspec"]["gain_db"]
+        for track in timeline.audio_tracks()
+        for clip in track.find_clips()
+        if isinstance(clip.metadata.get("vidspec", {}).get("gain_db"), float)
+    }
+    for element in spine.iter("clip"):
+        gain = gains.get(element.get("name", ""))
+        if gain is not None and math.isfinite(gain) and element.get("lane"):
+            # adjust-volume comes before the clip's story elements (FCPXML DTD order)
+            element.insert(0, ET.Element("adjust-volume", {"amount": f"{gain:.2f}dB"}))
+    ET.indent(root, space="    ")
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n' + body + "\n"
