@@ -11,24 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import copy_examples, run, summary
+from tests.helpers import copy_examples, loudness, run, summary
 from vidspec.app.export import cached_assets
 from vidspec.app.workspace import Workspace
-from vidspec.media.loudness import Measurement, parse_loudnorm
-from vidspec.media.probe import run_ffmpeg
 from vidspec.media.stitch import stitch
 from vidspec.media.timeline import LoudnessTarget, Timeline, build_timeline
 
 pytestmark = pytest.mark.slow  # end-to-end: real media, subprocesses
-
-
-def loudness(path: Path, start: float | None = None, length: float | None = None) -> Measurement:
-    window = [] if start is None else ["-ss", f"{start:.3f}", "-t", f"{length:.3f}"]
-    proc = run_ffmpeg(
-        "-nostats", *window, "-i", str(path), "-vn", "-af", "loudnorm=print_format=json", "-f", "null", "-"
-    )
-    assert proc.returncode == 0, proc.stderr[-500:]
-    return parse_loudnorm(proc.stderr)
 
 
 def _silent_like(src: Path, dest: Path) -> Path:
