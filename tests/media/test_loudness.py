@@ -77,13 +77,13 @@ def test_the_target_moves_every_level() -> None:
     assert role_gain_db(Measurement(-30, -10, 3, -40), "narration", quiet) == pytest.approx(7.0)
 
 
-def _fake_mix(bare: float, limiter_loss: float) -> tuple[list[Sequence[str]], object]:
+def _fake_mix(bare: float, limiter_loss: float, peak: float = -3.0) -> tuple[list[Sequence[str]], object]:
     calls: list[Sequence[str]] = []
 
     def measure(filters: Sequence[str]) -> Measurement:
         calls.append(list(filters))
         if not filters:
-            return Measurement(bare, -3, 6, bare - 10)
+            return Measurement(bare, peak, 6, bare - 10)
         gain = float(filters[0].removeprefix("volume=").removesuffix("dB"))
         return Measurement(bare + gain - limiter_loss, -1.5, 6, bare - 10)
 
@@ -102,6 +102,11 @@ def test_master_gain_puts_the_mix_on_the_target() -> None:
 def test_a_limiter_that_takes_loudness_off_gets_the_gain_corrected() -> None:
     calls, measure = _fake_mix(-20.0, 0.8)
     assert fit_master(measure, T)[0] == "volume=4.800dB"  # type: ignore[arg-type]
+
+
+def test_a_mix_whose_peaks_stay_under_the_ceiling_is_measured_once() -> None:
+    calls, measure = _fake_mix(-20.0, 0.8, peak=-12.0)  # +4 dB puts its peak at -8 dBTP: no limiting
+    assert fit_master(measure, T)[0] == "volume=4.000dB" and len(calls) == 1  # type: ignore[arg-type]
 
 
 def test_a_fixed_master_gain_measures_nothing() -> None:

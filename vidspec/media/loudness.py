@@ -213,10 +213,14 @@ def master_filters(gain: float, target: LoudnessTarget) -> list[str]:
 def fit_master(measure: Callable[[Sequence[str]], Measurement], target: LoudnessTarget) -> list[str]:
     """The master filters for a mix, given ``measure(filters)``: the mix's loudness with ``filters`` applied.
 
-    Measured bare, then once mastered; a mix the limiter took more than RETRY_LU off gets its gain corrected."""
+    Measured bare, then (when its peaks will reach the limiter) once mastered; a mix the limiter took more
+    than RETRY_LU off gets its gain corrected."""
     if target.master_gain_db is not None:
         return master_filters(target.master_gain_db, target)
-    gain = master_gain_db(measure([]), target)
+    bare = measure([])
+    gain = master_gain_db(bare, target)
+    if bare.silent or bare.true_peak + gain <= target.true_peak - PEAK_MARGIN:
+        return master_filters(gain, target)  # the limiter will not touch it: nothing to check
     check = measure(master_filters(gain, target))
     if not check.silent and abs(check.integrated - target.integrated) > RETRY_LU:
         gain = master_gain_db(check, target, gain)
