@@ -116,3 +116,25 @@ def test_captions_are_markers_and_everything_survives_otio_json() -> None:
     assert all(isinstance(c, Cue) for c in ix.cues)
     assert back.duration() == tl.duration()
     assert back.tracks[0][0].media_reference.target_url == "file:///m/a.mp4"
+
+
+def test_clip_sound_is_cut_with_the_picture_and_dissolves_with_it() -> None:
+    scenes = (
+        SceneCut("a", Path("/m/a.mp4"), 2.0),
+        SceneCut("b", Path("/m/b.mp4"), 2.0, transition="crossfade", transition_duration=0.75),
+        SceneCut("c", Path("/m/c.mp4"), 2.0, transition="crossfade", transition_duration=0.5),
+    )
+    tl = Timeline(scenes, Path("/out/film.mp4"), 320, 180, fps=FPS)
+    places = plan_scenes(tl, [2.0, 2.0, 2.0], [None, None, None])
+    ix = Interchange(tl, places, [False, True, True], ((), (), ()), None, [], unity(tl))
+    otl = to_otio(ix, "film", lambda p: p.as_uri())
+    picture, sound = otl.video_tracks()[0], otl.audio_tracks()[0]
+    assert sound.name == "Clip sound"
+    assert sound.duration() == picture.duration() == otio.opentime.RationalTime(total_frames(places), FPS)
+    kinds = [type(c).__name__ for c in sound]
+    assert kinds == ["Gap", "Clip", "Transition", "Clip"]  # b starts with its picture (a has no sound)
+    b_clip = _clips(sound)[0]
+    assert sound.range_of_child(b_clip).start_time.to_frames() == places[1].start_frame
+    c_pic, c_snd = _clips(picture)[2], _clips(sound)[1]
+    assert picture.range_of_child(c_pic) == sound.range_of_child(c_snd)
+    assert c_pic.source_range == c_snd.source_range

@@ -92,7 +92,27 @@ class _Lane:
                 )
             )
         self.track.append(clip)
-        self.end = start + clip.source_range.duration.value
+        self.end = max(start, self.end) + clip.source_range.duration.value
+
+
+class _Lanes:
+    """As many tracks of one kind as overlapping sounds need: each sound on the first that is free."""
+
+    def __init__(self, name: str, rate: int) -> None:
+        self.name = name
+        self.rate = rate
+        self.lanes: list[_Lane] = []
+
+    def add(self, clip: Any, start: float) -> None:
+        lane = next((ln for ln in self.lanes if ln.fits(start)), None)
+        if lane is None:
+            lane = _Lane(self.name + (f" {len(self.lanes) + 1}" if self.lanes else ""), self.rate)
+            self.lanes.append(lane)
+        lane.add(clip, start)
+
+    @property
+    def tracks(self) -> list[Any]:
+        return [ln.track for ln in self.lanes]
 
 
 def _audio_clip(
@@ -109,36 +129,58 @@ def _audio_clip(
     )
 
 
-def _picture(ix: Interchange, locate: Locate) -> Any:
-    tl, places = ix.timeline, ix.places
-    fps = tl.fps
-    track = otio.schema.Track(name="Picture", kind=otio.schema.TrackKind.Video)
-    end_total = total_frames(places)
-    # The cut into scene k: inside a crossfade's overlap (its middle), else where scene k starts.
+def _cuts(places: Sequence[ScenePlacement]) -> list[int]:
+    """The frame of the cut into each scene (inside a crossfade's overlap: its middle), then the last frame."""
     cuts: list[int] = []
     for k, p in enumerate(places):
         if k and p.transition == "crossfade":
             prev = places[k - 1]
-            overlap = prev.start_frame + prev.frames - p.start_frame
-            cuts.append(p.start_frame + overlap // 2)
+            cuts.append(p.start_frame + (prev.start_frame + prev.frames - p.start_frame) // 2)
         else:
             cuts.append(p.start_frame)
-    cuts.append(end_total)
+    return [*cuts, total_frames(places)]
+
+
+def _dissolve(places: Sequence[ScenePlacement], k: int, cut: int, fps: int) -> Any:
+    """The dissolve into scene k (a crossfade), centred on ``cut``."""
+    p, prev = places[k], places[k - 1]
+    return otio.schema.Transition(
+        name="crossfade",
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+        in_offset=otio.opentime.RationalTime(cut - p.start_frame, fps),
+        out_offset=otio.opentime.RationalTime(prev.start_frame + prev.frames - cut, fps),
+    )
+
+
+def _fades(places: Sequence[ScenePlacement], k: int, fps: int) -> tuple[Any | None, Any | None]:
+    """(fade in, fade out) effects of scene k for fades through black, None where there is none."""
+    nxt = places[k + 1] if k + 1 < len(places) else None
+    fade_in = fade_out = None
+    if places[k].transition == "fade":
+        fade_in = otio.schema.Effect(
+            name="fade in",
+            effect_name="FadeIn",
+            metadata={"vidspec": {"frames": round(places[k].share * fps)}},
+        )
+    if nxt is not None and nxt.transition == "fade":
+        fade_out = otio.schema.Effect(
+            name="fade out", effect_name="FadeOut", metadata={"vidspec": {"frames": round(nxt.share * fps)}}
+        )
+    return fade_in, fade_out
+
+
+def _picture(ix: Interchange, locate: Locate) -> Any:
+    tl, places = ix.timeline, ix.places
+    fps = tl.fps
+    track = otio.schema.Track(name="Picture", kind=otio.schema.TrackKind.Video)
+    cuts = _cuts(places)
     clips_by_scene: list[Any] = []
     for k, (scene, p) in enumerate(zip(tl.scenes, places, strict=True)):
         a, b = cuts[k], cuts[k + 1]
         media_frames = min(p.frames, round(p.clip_length * fps))
         url = locate(scene.video)
         if k and p.transition == "crossfade":
-            prev = places[k - 1]
-            track.append(
-                otio.schema.Transition(
-                    name="crossfade",
-                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-                    in_offset=otio.opentime.RationalTime(a - p.start_frame, fps),
-                    out_offset=otio.opentime.RationalTime(prev.start_frame + prev.frames - a, fps),
-                )
-            )
+            track.append(_dissolve(places, k, a, fps))
         src_in = a - p.start_frame
         shown = max(0, min(b, p.start_frame + media_frames) - a)  # frames of real media on screen
         held = (b - a) - shown
@@ -167,23 +209,11 @@ def _picture(ix: Interchange, locate: Locate) -> Any:
                     metadata={"vidspec": {**meta, "hold_frames": held}},
                 )
             )
-        if p.transition == "fade":
-            pieces[0].effects.append(
-                otio.schema.Effect(
-                    name="fade in",
-                    effect_name="FadeIn",
-                    metadata={"vidspec": {"frames": round(p.share * fps)}},
-                )
-            )
-        nxt = places[k + 1] if k + 1 < len(places) else None
-        if nxt is not None and nxt.transition == "fade":
-            pieces[-1].effects.append(
-                otio.schema.Effect(
-                    name="fade out",
-                    effect_name="FadeOut",
-                    metadata={"vidspec": {"frames": round(nxt.share * fps)}},
-                )
-            )
+        fade_in, fade_out = _fades(places, k, fps)
+        if fade_in is not None and pieces:
+            pieces[0].effects.append(fade_in)
+        if fade_out is not None and pieces:
+            pieces[-1].effects.append(fade_out)
         for piece in pieces:
             track.append(piece)
         clips_by_scene.append((a, pieces))
@@ -222,13 +252,45 @@ def _markers(ix: Interchange, clips_by_scene: list[tuple[int, list[Any]]]) -> No
         )
 
 
+def _clip_sound(ix: Interchange, locate: Locate) -> Any:
+    """The clips' own sound, cut with the picture (same cuts, a dissolve where it crossfades), silent over
+    held frames, as the film plays it."""
+    tl, places, fps = ix.timeline, ix.places, ix.timeline.fps
+    lane = _Lane("Clip sound", fps)
+    cuts = _cuts(places)
+    for k, (scene, p) in enumerate(zip(tl.scenes, places, strict=True)):
+        if not (scene.keep_audio and ix.clip_has_audio[k]):
+            continue
+        a = cuts[k]
+        stop = min(cuts[k + 1], p.start_frame + min(p.frames, round(p.clip_length * fps)))
+        if stop <= a:
+            continue
+        prev_ends_here = lane.end == a and len(lane.track) > 0
+        if k and p.transition == "crossfade":
+            if prev_ends_here:
+                lane.track.append(_dissolve(places, k, a, fps))
+            elif lane.fits(p.start_frame):
+                a = p.start_frame  # nothing to dissolve from: it starts (fading in) with its picture
+        clip = _audio_clip(
+            f"{scene.scene_id} clip sound",
+            locate(scene.video),
+            fps,
+            p.clip_length,
+            a - p.start_frame,
+            stop - a,
+            {"scene": scene.scene_id, "gain_db": _db(ix.levels.clip[k])},
+        )
+        clip.effects.extend(e for e in _fades(places, k, fps) if e is not None)
+        lane.add(clip, a)
+    return lane.track
+
+
 def _sound(ix: Interchange, locate: Locate) -> list[Any]:
     tl, places, levels = ix.timeline, ix.places, ix.levels
     fps = tl.fps
     end = total_frames(places)
-    narration = _Lane("Narration", fps)
-    sfx_lanes: list[_Lane] = []
-    clip_sound = _Lane("Clip sound", fps)
+    narration = _Lanes("Narration", fps)
+    sfx = _Lanes("Sound effects", fps)
     for k, (scene, p) in enumerate(zip(tl.scenes, places, strict=True)):
         if scene.narration is not None and p.narration is not None:
             a, b = p.narration
@@ -271,26 +333,8 @@ def _sound(ix: Interchange, locate: Locate) -> list[Any]:
                     "volume": cue.volume,
                 },
             )
-            lane = next((ln for ln in sfx_lanes if ln.fits(start)), None)
-            if lane is None:
-                lane = _Lane("Sound effects" + (f" {len(sfx_lanes) + 1}" if sfx_lanes else ""), fps)
-                sfx_lanes.append(lane)
-            lane.add(clip, start)
-        if scene.keep_audio and ix.clip_has_audio[k]:
-            frames = min(p.frames, round(p.clip_length * fps))
-            clip_sound.add(
-                _audio_clip(
-                    f"{scene.scene_id} clip sound",
-                    locate(scene.video),
-                    fps,
-                    p.clip_length,
-                    0,
-                    frames,
-                    {"scene": scene.scene_id, "gain_db": _db(levels.clip[k])},
-                ),
-                p.start_frame,
-            )
-    tracks = [narration.track, *(ln.track for ln in sfx_lanes), clip_sound.track]
+            sfx.add(clip, start)
+    tracks = [*narration.tracks, *sfx.tracks, _clip_sound(ix, locate)]
     music = tl.music
     if music is not None and ix.music_length:
         lane = _Lane("Music", fps)
