@@ -64,6 +64,7 @@ __all__ = [
     "ConfigError",
     "ConsentRequired",
     "DownloadExpired",
+    "ExportError",
     "FontNotFound",
     "InternalError",
     "LockedError",
