@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -36,20 +35,9 @@ def _clips(track: Any) -> list[Any]:
     return [c for c in track if isinstance(c, otio.schema.Clip)]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    spec = copy_examples(tmp_path_factory.mktemp("export") / "ex") / "hawker-noodles.yaml"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("RUNWAYML_API_SECRET", raising=False)
-        from vidspec.app.cli import main
-
-        try:
-            main(["build", str(spec), "--json", "--backend", "preview"])
-        except SystemExit as exc:
-            assert not exc.code
-    film = spec.parent / "build" / "hawker-noodles.preview.mp4"
-    assert film.is_file()
-    yield spec, film
+@pytest.fixture
+def built(hawker_preview: tuple[Path, Path]) -> tuple[Path, Path]:
+    return hawker_preview
 
 
 @pytest.mark.slow

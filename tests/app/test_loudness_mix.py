@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import copy_examples, loudness, run, summary
+from tests.helpers import loudness
 from vidspec.app.export import cached_assets
 from vidspec.app.workspace import Workspace
 from vidspec.media.stitch import stitch
@@ -31,13 +31,10 @@ def _silent_like(src: Path, dest: Path) -> Path:
 
 
 def test_the_example_mix_meets_the_target_and_its_music_is_audible(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, hawker_preview: tuple[Path, Path]
 ) -> None:
     root = tmp_path
-    spec = copy_examples(root / "ex") / "hawker-noodles.yaml"
-    code, out, err = run(["build", str(spec), "--json", "--backend", "preview"], capsys)
-    assert code == 0, err
-    film = Path(summary(out)["output"])
+    spec, film = hawker_preview
 
     whole = loudness(film)
     assert abs(whole.integrated - -16.0) <= 1.0, whole
