@@ -77,42 +77,42 @@ def test_the_target_moves_every_level() -> None:
     assert role_gain_db(Measurement(-30, -10, 3, -40), "narration", quiet) == pytest.approx(7.0)
 
 
-def _fake_mix(bare: float, limiter_loss: float, peak: float = -3.0) -> tuple[list[Sequence[str]], object]:
-    calls: list[Sequence[str]] = []
+def _loss(taken: float) -> tuple[list[float], object]:
+    asked: list[float] = []
 
-    def measure(filters: Sequence[str]) -> Measurement:
-        calls.append(list(filters))
-        if not filters:
-            return Measurement(bare, peak, 6, bare - 10)
-        gain = float(filters[0].removeprefix("volume=").removesuffix("dB"))
-        return Measurement(bare + gain - limiter_loss, -1.5, 6, bare - 10)
+    def loss(gain: float) -> float:
+        asked.append(gain)
+        return taken
 
-    return calls, measure
+    return asked, loss
 
 
 def test_master_gain_puts_the_mix_on_the_target() -> None:
-    calls, measure = _fake_mix(-20.0, 0.1)
-    filters = fit_master(measure, T)  # type: ignore[arg-type]
-    assert filters[0] == "volume=4.000dB" and len(calls) == 2  # checked once, close enough: kept
+    asked, loss = _loss(0.1)
+    filters = fit_master(Measurement(-20.0, -3.0, 6, -30), loss, T)  # type: ignore[arg-type]
+    assert filters[0] == "volume=4.000dB" and asked == [4.0]  # checked once, close enough: kept
     assert any(f.startswith("alimiter=") and "level=disabled" in f for f in filters)
     limit = next(f for f in filters if f.startswith("alimiter=")).split("limit=")[1].split(":")[0]
     assert 20 * math.log10(float(limit)) < T.true_peak  # the ceiling is under -1 dBTP
 
 
 def test_a_limiter_that_takes_loudness_off_gets_the_gain_corrected() -> None:
-    calls, measure = _fake_mix(-20.0, 0.8)
-    assert fit_master(measure, T)[0] == "volume=4.800dB"  # type: ignore[arg-type]
+    _, loss = _loss(0.8)
+    assert fit_master(Measurement(-20.0, -3.0, 6, -30), loss, T)[0] == "volume=4.800dB"  # type: ignore[arg-type]
 
 
-def test_a_mix_whose_peaks_stay_under_the_ceiling_is_measured_once() -> None:
-    calls, measure = _fake_mix(-20.0, 0.8, peak=-12.0)  # +4 dB puts its peak at -8 dBTP: no limiting
-    assert fit_master(measure, T)[0] == "volume=4.000dB" and len(calls) == 1  # type: ignore[arg-type]
+def test_a_mix_whose_peaks_stay_under_the_ceiling_is_not_checked() -> None:
+    asked, loss = _loss(0.8)
+    # +4 dB puts its peak at -8 dBTP: the limiter will not act
+    assert fit_master(Measurement(-20.0, -12.0, 6, -30), loss, T)[0] == "volume=4.000dB"  # type: ignore[arg-type]
+    assert asked == []
 
 
 def test_a_fixed_master_gain_measures_nothing() -> None:
-    calls, measure = _fake_mix(-20.0, 0.0)
-    assert fit_master(measure, LoudnessTarget(master_gain_db=1.5))[0] == "volume=1.500dB"  # type: ignore[arg-type]
-    assert calls == []
+    asked, loss = _loss(0.8)
+    target = LoudnessTarget(master_gain_db=1.5)
+    assert fit_master(Measurement(-20.0, -3.0, 6, -30), loss, target)[0] == "volume=1.500dB"  # type: ignore[arg-type]
+    assert asked == []
 
 
 def test_a_silent_mix_is_not_raised() -> None:
@@ -126,7 +126,7 @@ def test_measurements_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.
         runs.append(path)
         return Measurement(-20.0 - len(runs), -3.0, 2.0, -30.0)
 
-    monkeypatch.setattr(loudness, "_measure_now", fake)
+    monkeypatch.setattr(loudness, "measure_with", fake)
     a = tmp_path / "a.wav"
     a.write_bytes(b"one")
     cache = tmp_path / "cache"

@@ -23,12 +23,13 @@ from vidspec.media.loudness import (
     Levels,
     Measurement,
     fit_master,
+    limiter_loss,
     parse_loudnorm,
     plan_levels,
 )
 from vidspec.media.placement import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, Progress, ScenePlacement, duck_intervals
 from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child, run_ffmpeg
-from vidspec.media.timeline import LoudnessTarget, Timeline
+from vidspec.media.timeline import Timeline
 
 __all__ = ["fast_path_ok", "render"]
 
@@ -274,35 +275,26 @@ def _encode(args: list[str], total: float, progress: Progress | None, log: Path,
         progress(total, total)
 
 
-def _mastered(chains: list[str], filters: Sequence[str]) -> list[str]:
-    """``chains`` with ``filters`` applied to the summed track, which still ends in [aout]."""
-    k = next(i for i, c in enumerate(chains) if c.endswith("[aout]"))
-    return [*chains[:k], f"{chains[k].removesuffix('[aout]')},{','.join(filters)}[aout]", *chains[k + 1 :]]
-
-
-def _measure_mix(input_args: list[str], audio_chains: list[str], tmp: Path, output: Path) -> Measurement:
-    """First loudness pass over the summed track alone (no picture is decoded): loudnorm's figures."""
-    script = tmp / "measure.txt"
-    script.write_text(";\n".join([*audio_chains, f"[aout]{MEASURE_FILTER}[lm]"]), encoding="utf-8")
+def _premix(
+    input_args: list[str], audio_chains: list[str], tmp: Path, output: Path
+) -> tuple[Path, Measurement]:
+    """The summed track rendered once into a float WAV (no clipping above 0 dBFS), and measured on the way
+    (loudnorm's first pass): the master is fitted on that file and the encode reads it, never mixing again."""
+    wav = tmp / "mix.wav"
+    script = tmp / "mix.txt"
+    graph = [*audio_chains, "[aout]asplit=2[mix][bare]", f"[bare]{MEASURE_FILTER}[lm]"]
+    script.write_text(";\n".join(graph), encoding="utf-8")
     proc = run_ffmpeg(
-        "-nostats", *input_args, "-/filter_complex", str(script), "-map", "[lm]", "-f", "null", "-"
-    )
+        "-y", "-nostats", *input_args, "-/filter_complex", str(script),
+        "-map", "[mix]", "-c:a", "pcm_f32le", str(wav), "-map", "[lm]", "-f", "null", "-",
+    )  # fmt: skip
     if proc.returncode != 0:
+        full = ffmpeg_write_error(proc.returncode, proc.stderr)
+        if full is not None:
+            raise WriteError(wav, full)
         tail = "\n".join(proc.stderr.splitlines()[-_STDERR_TAIL:]) or f"exit status {proc.returncode}"
-        raise StitchError(f"ffmpeg failed while measuring the loudness of {output}:\n{tail}")
-    return parse_loudnorm(proc.stderr)
-
-
-def _master(
-    target: LoudnessTarget, input_args: list[str], audio_chains: list[str], tmp: Path, output: Path
-) -> list[str]:
-    """The master filters that put the summed track on ``target`` (see media.loudness.fit_master)."""
-
-    def measure(filters: Sequence[str]) -> Measurement:
-        chains = _mastered(audio_chains, filters) if filters else audio_chains
-        return _measure_mix(input_args, chains, tmp, output)
-
-    return fit_master(measure, target)
+        raise StitchError(f"ffmpeg failed while mixing the sound of {output}:\n{tail}")
+    return wav, parse_loudnorm(proc.stderr)
 
 
 def _concat_line(path: Path) -> str:
@@ -359,6 +351,7 @@ def render(
         listing = tmp / "clips.txt"
         listing.write_text("".join(_concat_line(s.video) for s in timeline.scenes), encoding="utf-8")
         inputs.add(listing, "-f", "concat", "-safe", "0")
+        picture_inputs, picture_args = inputs.count, len(inputs.args)
         chains = _audio_graph(timeline, places, clips, inputs, None, total, levels)
         audio_chains = list(chains)
         vmap = "0:v:0"
@@ -370,6 +363,7 @@ def render(
             drawn = _render_captions(cues, timeline.width, timeline.height, tmp)
             overlays = [(inputs.add(p), x, y, cue) for p, x, y, cue in drawn]
         chains = _video_graph(timeline, places, clips, clip_inputs, overlays)
+        picture_inputs, picture_args = inputs.count, len(inputs.args)
         audio_chains = _audio_graph(timeline, places, clips, inputs, clip_inputs, total, levels)
         chains += audio_chains
         vmap = "[vout]"
@@ -377,10 +371,14 @@ def render(
             "-c:v", "libx264", "-preset", timeline.preset, "-crf", str(timeline.crf),
             "-pix_fmt", "yuv420p", "-r", str(timeline.fps),
         ]  # fmt: skip
-    if timeline.loudness is not None:
-        chains = _mastered(
-            chains, _master(timeline.loudness, inputs.args, audio_chains, tmp, Path(timeline.output))
-        )
+    target = timeline.loudness
+    if target is not None:
+        mix, bare = _premix(inputs.args, audio_chains, tmp, Path(timeline.output))
+        master = fit_master(bare, lambda gain: limiter_loss(mix, gain, target), target)
+        # the encode takes the mastered mix from the file: the sound inputs and their graph are dropped
+        inputs.args, inputs.count = inputs.args[:picture_args], picture_inputs
+        chains = [c for c in chains if c not in audio_chains]
+        chains.append(f"[{inputs.add(mix)}:a]{','.join(master)}[aout]")
     script = tmp / "graph.txt"
     script.write_text(";\n".join(chains), encoding="utf-8")  # a file: long graphs exceed argv limits
     args = [
