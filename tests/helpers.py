@@ -76,3 +76,16 @@ def copy_examples(dest: Path, src: Path = EXAMPLES) -> Path:
         shutil.copy2(spec, dest / spec.name)
     shutil.copytree(src / "assets", dest / "assets", ignore=shutil.ignore_patterns(".*"))
     return dest
+
+
+def loudness(path: Path, start: float | None = None, length: float | None = None) -> Any:
+    """EBU R128 figures of ``path`` (or of a window of it), from loudnorm in print mode."""
+    from vidspec.media.loudness import parse_loudnorm
+    from vidspec.media.probe import run_ffmpeg
+
+    window = [] if start is None or length is None else ["-ss", f"{start:.3f}", "-t", f"{length:.3f}"]
+    proc = run_ffmpeg(
+        "-nostats", *window, "-i", str(path), "-vn", "-af", "loudnorm=print_format=json", "-f", "null", "-"
+    )
+    assert proc.returncode == 0, proc.stderr[-500:]
+    return parse_loudnorm(proc.stderr)

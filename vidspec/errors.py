@@ -19,6 +19,7 @@ reaches the command line; app/cli.py is the one place that turns an exception in
     │   ├── UnknownTarget         exit 1   --target or --replace names no scene or asset of the spec (with a
     │   │                                  did-you-mean), or an asset that takes no seed
     │   ├── StitchError           exit 1   the final video could not be assembled
+    │   ├── ExportError           exit 1   the cut could not be exported as a timeline (assets not built)
     │   ├── WriteError            exit 1   a file could not be written (full disk, read-only, no permission):
     │   │                                  names the path and the cause (os_error_cause); ``advice`` says what
     │   │                                  next. Also an OSError, for code that handles failed writes as such
@@ -72,6 +73,7 @@ __all__ = [
     "ConfigError",
     "ConsentRequired",
     "DownloadExpired",
+    "ExportError",
     "FontNotFound",
     "InternalError",
     "LockedError",
@@ -185,6 +187,12 @@ class TeamCacheDown(VidspecError):
 
 class StitchError(VidspecError):
     """The final video could not be assembled."""
+
+    exit_code = 1
+
+
+class ExportError(VidspecError):
+    """The cut could not be exported as a timeline (e.g. an asset is not built yet)."""
 
     exit_code = 1
 

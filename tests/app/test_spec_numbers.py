@@ -19,7 +19,7 @@ BIG = "9" * 400
 # A spec that sets every numeric field once, each to a value that is fine on its own.
 BASE: dict[str, Any] = {
     "version": 1,
-    "output": {"fps": 24},
+    "output": {"fps": 24, "loudness": {"integrated": -16, "true_peak": -1}},
     "budget": 5000,
     "music": {"path": "m.mp3", "volume": 0.5, "fade_in": 1, "fade_out": 2, "duck": 0.5},
     "defaults": {

@@ -249,6 +249,7 @@ def build(
             checksums=checksums,
             out=out,
             segments=ws.cache.root / "segments",  # encoded picture segments, reused by the next stitch
+            loudness_cache=ws.cache.root / "loudness",  # per-file measurements, made once
         )
         emit({"event": "stitch", "state": "start", "output": str(path)})
         with _stops_explained(ws, options.backend, "finish", path):

@@ -492,6 +492,88 @@ def pick(spec: Path, scene: str, take: int, cache_dir: Path | None, allow_paths:
 
 
 @cli.command()
+@click.argument("spec", type=SPEC)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["otio", "fcpxml", "edl"]),
+    default="otio",
+    show_default=True,
+    help="otio (OpenTimelineIO), fcpxml (Final Cut Pro X; Resolve and Premiere import it) or edl (CMX 3600, "
+    "picture only).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder to write <film>.<format> into (default: the film's folder; inside the project).",
+)
+@click.option(
+    "--copy-media", is_flag=True, help="Copy every clip and sound into <film>.media/ beside the timeline."
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["runway", "preview"]),
+    help="Whose cached assets to use. Default: the one `vidspec build` would use.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="VIDSPEC_CACHE_DIR",
+    help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@ALLOW_PATH
+def export(
+    spec: Path,
+    fmt: str,
+    out_dir: Path | None,
+    copy_media: bool,
+    backend: str | None,
+    cache_dir: Path | None,
+    as_json: bool,
+    allow_paths: tuple[Path, ...],
+) -> None:
+    """Write the cut as an editable timeline for DaVinci Resolve, Premiere or Final Cut (built assets only)."""
+    from vidspec.app.build import choose_backend
+    from vidspec.app.export import export as run_export
+    from vidspec.backends.runway.config import RunwayConfig
+
+    chosen, _ = choose_backend(backend, RunwayConfig.from_env())
+    res = run_export(
+        spec,
+        fmt,  # type: ignore[arg-type]  # click.Choice checked it
+        out_dir=out_dir,
+        copy_media=copy_media,
+        namespace=chosen,
+        cache_dir=cache_dir,
+        allow=allow_paths,
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "path": str(res.path),
+                    "format": res.format,
+                    "frames": res.frames,
+                    "fps": res.fps,
+                    "duration": res.frames / res.fps,
+                    "tracks": res.tracks,
+                    "backend": chosen,
+                    "media": [str(m) for m in res.media],
+                    "copied": res.copied,
+                }
+            )
+        )
+    else:
+        click.echo(
+            f"wrote {res.path}: {res.tracks} track{'s' if res.tracks != 1 else ''}, {res.frames} frames at "
+            f"{res.fps} fps ({res.frames / res.fps:.2f} s), {len(res.media)} media file"
+            f"{'s' if len(res.media) != 1 else ''} {'copied beside it' if res.copied else 'referenced in the cache'}"
+        )
+
+
+@cli.command()
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the catalogue as JSON (voices and languages too)."
 )

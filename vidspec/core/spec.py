@@ -185,6 +185,17 @@ class Music(_Model):
     )
 
 
+class Loudness(_Model):
+    """EBU R128 targets of the final mix (every sound is first normalised to a level for its role)."""
+
+    integrated: Annotated[float, Field(ge=-40, le=-5, allow_inf_nan=False)] = Field(
+        -16.0, description="integrated loudness of the mix, LUFS"
+    )
+    true_peak: Annotated[float, Field(ge=-9, le=0, allow_inf_nan=False)] = Field(
+        -1.0, description="ceiling of the mix's true peak, dBTP"
+    )
+
+
 class Output(_Model):
     path: Annotated[str, Field(pattern=OUTPUT_SUFFIX_PATTERN)] | None = Field(
         None, description="an .mp4 or .mov file; default build/<name>.mp4, relative to the spec file"
@@ -204,6 +215,21 @@ class Output(_Model):
     fit: Fit | None = Field(
         None, description="how clips fill this frame, for scenes that set no `fit` of their own"
     )
+    loudness: Loudness | Annotated[float, Field(ge=-40, le=-5, allow_inf_nan=False)] | Literal[False] = Field(
+        default_factory=Loudness,
+        description="mix loudness: {integrated: LUFS, true_peak: dBTP}, a number (integrated LUFS), "
+        "or false to keep every sound at the level it was made",
+    )
+
+    @field_validator("loudness", mode="before")
+    @classmethod
+    def _false_not_zero(cls, value: Any) -> Any:
+        # Literal[False] alone would take 0 (0 == False) and silently turn normalisation off.
+        if value is not False and not isinstance(value, bool) and value == 0:
+            raise PydanticCustomError(
+                "loudness_zero", "a loudness of 0 LUFS is not allowed: use -40 to -5, or false"
+            )
+        return value
 
 
 class SceneFields(_Model):

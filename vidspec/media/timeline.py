@@ -13,7 +13,7 @@ from vidspec.core.catalog import ratio_size
 from vidspec.core.graph import Graph
 from vidspec.core.keys import FileDigests
 from vidspec.core.outputs import OutputSpec, project_outputs
-from vidspec.core.spec import Fit, FitAudio, Sfx, Transition
+from vidspec.core.spec import Fit, FitAudio, Loudness, Sfx, Transition
 from vidspec.core.timing import narration_parts
 
 Captions = Literal["sidecar", "burn"]
@@ -56,6 +56,16 @@ class Music:
 
 
 @dataclass(frozen=True)
+class LoudnessTarget:
+    """The final mix's EBU R128 targets (see vidspec.media.loudness)."""
+
+    integrated: float = -16.0  # LUFS
+    true_peak: float = -1.0  # dBTP, a ceiling
+    # a fixed master gain (dB) instead of measuring the mix: renders a stem at the levels of a full mix
+    master_gain_db: float | None = None
+
+
+@dataclass(frozen=True)
 class Timeline:
     scenes: tuple[SceneCut, ...]
     output: Path
@@ -71,6 +81,10 @@ class Timeline:
     checksums: tuple[tuple[str, str], ...] = ()
     # where encoded segments are kept between stitches (a cache namespace); None: a private temp dir
     segments: Path | None = None
+    # None: every sound at the level it was made (output.loudness: false)
+    loudness: LoudnessTarget | None = LoudnessTarget()
+    # where per-file loudness measurements are kept (None: measured again on every stitch)
+    loudness_cache: Path | None = None
 
 
 def output_ratio(graph: Graph) -> str:
@@ -88,6 +102,7 @@ def build_timeline(
     checksums: Mapping[str, str] | None = None,
     out: OutputSpec | None = None,
     segments: Path | None = None,
+    loudness_cache: Path | None = None,
 ) -> Timeline:
     """`paths` maps asset names to their cached files; `checksums` their paths to the sha256 they hold.
     `out`: which of the spec's outputs (default the first): its frame, fit, captions, and each scene's clip
@@ -148,4 +163,15 @@ def build_timeline(
         engine=out.output.engine,
         checksums=tuple(sorted((checksums or {}).items())),
         segments=segments,
+        loudness=loudness_target(out.output.loudness),
+        loudness_cache=loudness_cache,
     )
+
+
+def loudness_target(value: Loudness | float | bool) -> LoudnessTarget | None:
+    """``output.loudness`` as targets: an object, a number (integrated LUFS, default ceiling), or false."""
+    if isinstance(value, Loudness):
+        return LoudnessTarget(value.integrated, value.true_peak)
+    if isinstance(value, bool):
+        return LoudnessTarget() if value else None
+    return LoudnessTarget(integrated=float(value))

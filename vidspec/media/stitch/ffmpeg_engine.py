@@ -23,8 +23,17 @@ from pathlib import Path
 
 from vidspec.errors import StitchError, WriteError
 from vidspec.media.captions import Cue
+from vidspec.media.loudness import (
+    MEASURE_FILTER,
+    Levels,
+    Measurement,
+    fit_master,
+    limiter_loss,
+    parse_loudnorm,
+    plan_levels,
+)
 from vidspec.media.placement import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, Progress, ScenePlacement, duck_intervals
-from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child
+from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child, run_ffmpeg
 from vidspec.media.timeline import Timeline
 
 __all__ = ["encode", "fast_path_ok", "n", "render", "render_captions", "scene_steps", "video_codec_args"]
@@ -153,6 +162,10 @@ def _video_graph(
     return chains
 
 
+def _gain(factor: float) -> list[str]:
+    return [] if factor == 1.0 else [f"volume={_n(factor)}"]
+
+
 def _duck_expr(volume: float, duck: float, intervals: Sequence[tuple[float, float]]) -> str:
     merged = duck_intervals(intervals)
     r = _n(DUCK_RAMP)
@@ -171,8 +184,10 @@ def _audio_graph(
     inputs: _Inputs,
     clip_inputs: Sequence[int] | None,
     total: float,
+    levels: Levels,
 ) -> list[str]:
-    """Audio chains ending in [aout]; adds its own inputs. clip_inputs=None: clip audio gets new inputs."""
+    """Audio chains ending in [aout]; adds its own inputs. clip_inputs=None: clip audio gets new inputs.
+    ``levels``: each sound's loudness gain (see media.loudness)."""
     chains: list[str] = []
     parts: list[str] = []
 
@@ -186,21 +201,25 @@ def _audio_graph(
     for k, (scene, place, facts) in enumerate(zip(timeline.scenes, places, clips, strict=True)):
         if scene.narration is not None and place.narration is not None:
             idx = inputs.add(scene.narration)
-            steps = ["asetpts=PTS-STARTPTS", _AUDIO_FMT]
+            steps = ["asetpts=PTS-STARTPTS", _AUDIO_FMT, *_gain(levels.narration[k])]
             if place.narration_trimmed:
                 keep = place.narration[1] - place.narration[0]
                 f = min(TRIM_FADE, keep / 2)
                 steps += [f"atrim=end={_n(keep)}", f"afade=t=out:st={_n(keep - f)}:d={_n(f)}"]
             steps.append(delay(place.narration[0]))
             part(f"[{idx}:a]{','.join(steps)}")
-        for cue in scene.sfx:
+        for i, cue in enumerate(scene.sfx):
             idx = inputs.add(cue.path)
             part(
-                f"[{idx}:a]asetpts=PTS-STARTPTS,{_AUDIO_FMT},volume={_n(cue.volume)},{delay(place.start + cue.at)}"
+                f"[{idx}:a]asetpts=PTS-STARTPTS,{_AUDIO_FMT},volume={_n(cue.volume * levels.sfx[k][i])},"
+                f"{delay(place.start + cue.at)}"
             )
         if scene.keep_audio and facts.has_audio:
             idx = clip_inputs[k] if clip_inputs is not None else inputs.add(scene.video)
-            steps = ["asetpts=PTS-STARTPTS", _AUDIO_FMT, f"atrim=end={_n(min(place.length, facts.duration))}"]
+            steps = [
+                "asetpts=PTS-STARTPTS", _AUDIO_FMT, *_gain(levels.clip[k]),
+                f"atrim=end={_n(min(place.length, facts.duration))}",
+            ]  # fmt: skip
             if place.transition != "cut":
                 steps.append(f"afade=t=in:st=0:d={_n(place.share)}")
             nxt = places[k + 1] if k + 1 < len(places) else None
@@ -217,10 +236,10 @@ def _audio_graph(
             # Small frames so the gain envelope steps every 10 ms, not every ~23 ms.
             steps += [
                 f"asetnsamples=n={AUDIO_RATE // 100}",
-                f"volume=volume='{_duck_expr(music.volume, music.duck, intervals)}':eval=frame",
+                f"volume=volume='{_duck_expr(music.volume * levels.music, music.duck, intervals)}':eval=frame",
             ]
         else:
-            steps.append(f"volume={_n(music.volume)}")
+            steps.append(f"volume={_n(music.volume * levels.music)}")
         if music.fade_in > 0:
             steps.append(f"afade=t=in:st=0:d={_n(min(music.fade_in, total))}")
         if music.fade_out > 0:
@@ -292,6 +311,28 @@ def _encode(args: list[str], total: float, progress: Progress | None, log: Path,
 encode = _encode  # the segments run it too
 
 
+def _premix(
+    input_args: list[str], audio_chains: list[str], tmp: Path, output: Path
+) -> tuple[Path, Measurement]:
+    """The summed track rendered once into a float WAV (no clipping above 0 dBFS), and measured on the way
+    (loudnorm's first pass): the master is fitted on that file and the encode reads it, never mixing again."""
+    wav = tmp / "mix.wav"
+    script = tmp / "mix.txt"
+    graph = [*audio_chains, "[aout]asplit=2[mix][bare]", f"[bare]{MEASURE_FILTER}[lm]"]
+    script.write_text(";\n".join(graph), encoding="utf-8")
+    proc = run_ffmpeg(
+        "-y", "-nostats", *input_args, "-/filter_complex", str(script),
+        "-map", "[mix]", "-c:a", "pcm_f32le", str(wav), "-map", "[lm]", "-f", "null", "-",
+    )  # fmt: skip
+    if proc.returncode != 0:
+        full = ffmpeg_write_error(proc.returncode, proc.stderr)
+        if full is not None:
+            raise WriteError(wav, full)
+        tail = "\n".join(proc.stderr.splitlines()[-_STDERR_TAIL:]) or f"exit status {proc.returncode}"
+        raise StitchError(f"ffmpeg failed while mixing the sound of {output}:\n{tail}")
+    return wav, parse_loudnorm(proc.stderr)
+
+
 def _concat_line(path: Path) -> str:
     return "file '" + str(path.resolve()).replace("'", "'\\''") + "'\n"
 
@@ -351,12 +392,15 @@ def render(
     tmp = out_tmp.parent
     inputs = _Inputs()
     chains: list[str]
+    levels = plan_levels(timeline, [c.has_audio for c in clips])
     if fast or joined is not None:
         files = joined if joined is not None else [s.video for s in timeline.scenes]
         listing = tmp / "clips.txt"
         listing.write_text("".join(_concat_line(f) for f in files), encoding="utf-8")
         inputs.add(listing, "-f", "concat", "-safe", "0")
-        chains = _audio_graph(timeline, places, clips, inputs, None, total)
+        picture_inputs, picture_args = inputs.count, len(inputs.args)
+        chains = _audio_graph(timeline, places, clips, inputs, None, total, levels)
+        audio_chains = list(chains)
         vmap = "0:v:0"
         vcodec = ["-c:v", "copy"]
     else:
@@ -366,9 +410,19 @@ def render(
             drawn = render_captions(cues, timeline.width, timeline.height, tmp)
             overlays = [(inputs.add(p), x, y, cue) for p, x, y, cue in drawn]
         chains = _video_graph(timeline, places, clips, clip_inputs, overlays)
-        chains += _audio_graph(timeline, places, clips, inputs, clip_inputs, total)
+        picture_inputs, picture_args = inputs.count, len(inputs.args)
+        audio_chains = _audio_graph(timeline, places, clips, inputs, clip_inputs, total, levels)
+        chains += audio_chains
         vmap = "[vout]"
         vcodec = video_codec_args(timeline)
+    target = timeline.loudness
+    if target is not None:
+        mix, bare = _premix(inputs.args, audio_chains, tmp, Path(timeline.output))
+        master = fit_master(bare, lambda gain: limiter_loss(mix, gain, target), target)
+        # the encode takes the mastered mix from the file: the sound inputs and their graph are dropped
+        inputs.args, inputs.count = inputs.args[:picture_args], picture_inputs
+        chains = [c for c in chains if c not in audio_chains]
+        chains.append(f"[{inputs.add(mix)}:a]{','.join(master)}[aout]")
     script = tmp / "graph.txt"
     script.write_text(";\n".join(chains), encoding="utf-8")  # a file: long graphs exceed argv limits
     args = [

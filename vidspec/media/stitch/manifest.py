@@ -34,7 +34,7 @@ __all__ = [
     "work_dir",
 ]
 
-ENGINE_VERSION = "vidspec-stitch/1"  # bump when the same inputs would give a different output
+ENGINE_VERSION = "vidspec-stitch/2"  # bump when the same inputs would give a different output
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ def manifest_inputs(timeline: Timeline) -> dict[str, Any]:
         "crf": timeline.crf,
         "music": music,
         "scenes": scenes,
+        "loudness": None if timeline.loudness is None else asdict(timeline.loudness),
     }
 
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from vidspec.errors import StitchError
 from vidspec.media.captions import Cue
+from vidspec.media.loudness import Levels, master_file, plan_levels
 from vidspec.media.placement import (
     AUDIO_RATE,
     DUCK_RAMP,
@@ -47,12 +48,13 @@ from vidspec.media.placement import (
     total_frames,
 )
 from vidspec.media.probe import ClipFacts, ProbeError, probe
-from vidspec.media.timeline import SceneCut, Timeline
+from vidspec.media.timeline import LoudnessTarget, SceneCut, Timeline
 
 __all__ = ["render"]
 
 _LOG_LINES = 4
 _AUDIO_BITRATE = "192k"
+_MIX_HEADROOM = 0.125
 
 Frame = np.ndarray
 Gain = Callable[[np.ndarray], np.ndarray]
@@ -330,6 +332,7 @@ def _sound(
     clips: Sequence[ClipFacts],
     total: float,
     opened: list[Any],
+    levels: Levels,
 ) -> Any:
     from moviepy import AudioClip, AudioFileClip, CompositeAudioClip, afx
 
@@ -352,16 +355,20 @@ def _sound(
         if scene.narration is not None and place.narration is not None:
             a, b = place.narration
             voice = load(scene.narration).with_duration(b - a)
+            if levels.narration[k] != 1:
+                voice = voice.with_effects([afx.MultiplyVolume(levels.narration[k])])
             if place.narration_trimmed:
                 voice = voice.with_effects([afx.AudioFadeOut(min(TRIM_FADE, (b - a) / 2))])
             parts.append(voice.with_start(a))
-        for cue in scene.sfx:
+        for i, cue in enumerate(scene.sfx):
             sfx = load(cue.path)
-            if cue.volume != 1:
-                sfx = sfx.with_effects([afx.MultiplyVolume(cue.volume)])
+            if cue.volume * levels.sfx[k][i] != 1:
+                sfx = sfx.with_effects([afx.MultiplyVolume(cue.volume * levels.sfx[k][i])])
             parts.append(sfx.with_start(place.start + cue.at))
         if scene.keep_audio and facts.has_audio:
             own = load(scene.video).with_duration(min(place.length, facts.duration))
+            if levels.clip[k] != 1:
+                own = own.with_effects([afx.MultiplyVolume(levels.clip[k])])
             # fades with the picture, as in the ffmpeg engine: in from the scene start, out before its end
             fade_in = place.share
             nxt = places[k + 1] if k + 1 < len(places) else None
@@ -373,10 +380,11 @@ def _sound(
     if music is not None:
         track = load(music.path).with_effects([afx.AudioLoop(duration=total)])
         intervals = [p.narration for p in places if p.narration is not None]
+        volume = music.volume * levels.music
         if music.duck is not None and intervals:
-            track = _gain(track, _duck_gain(music.volume, music.duck, intervals))
-        elif music.volume != 1:
-            track = track.with_effects([afx.MultiplyVolume(music.volume)])
+            track = _gain(track, _duck_gain(volume, music.duck, intervals))
+        elif volume != 1:
+            track = track.with_effects([afx.MultiplyVolume(volume)])
         if music.fade_in > 0:
             track = track.with_effects([afx.AudioFadeIn(min(music.fade_in, total))])
         if music.fade_out > 0:
@@ -392,6 +400,22 @@ def _sound(
     mix = CompositeAudioClip(parts).with_duration(total)  # summed; silence where nothing plays
     mix.fps = AUDIO_RATE
     return mix
+
+
+def _mastered(mix: Any, target: LoudnessTarget, total: float, work: Path, opened: list[Any]) -> Any:
+    """The mix rendered once, mastered by ffmpeg onto ``target`` (media.loudness), and read back."""
+    from moviepy import AudioFileClip, afx
+
+    raw, mastered = work / "mix.wav", work / "mastered.wav"
+    # 32-bit, 18 dB down: moviepy clips samples at 0.99 and the unmastered sum may be louder than that;
+    # the master gain is measured on this file, so it takes the 18 dB back.
+    mix.with_effects([afx.MultiplyVolume(_MIX_HEADROOM)]).write_audiofile(
+        str(raw), fps=AUDIO_RATE, nbytes=4, codec="pcm_s32le", logger=None
+    )
+    master_file(raw, mastered, target)
+    clip = AudioFileClip(str(mastered), fps=AUDIO_RATE)
+    opened.append(clip)
+    return clip.with_duration(min(total, clip.duration))
 
 
 # ---------------------------------------------------------------- entry point
@@ -468,7 +492,11 @@ def render(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # moviepy's reader warnings would tear the live display
             picture = _picture(timeline, places, clips, cues, n_frames, sources)
-            final = picture.with_audio(_sound(timeline, places, clips, total, opened))
+            levels = plan_levels(timeline, [c.has_audio for c in clips])
+            sound = _sound(timeline, places, clips, total, opened, levels)
+            if timeline.loudness is not None:
+                sound = _mastered(sound, timeline.loudness, total, work, opened)
+            final = picture.with_audio(sound)
             for src in sources:
                 src.ready = True
             final.write_videofile(
