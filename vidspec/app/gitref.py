@@ -41,11 +41,21 @@ class SpecAtRef:
         return self.commit[:12]
 
 
+def _env() -> dict[str, str]:
+    """git never asks for a password, and speaks English (its reasons are quoted to the user)."""
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
 def _git(cwd: Path, *args: str, binary: bool = False) -> subprocess.CompletedProcess[Any]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
         return run_child(
-            ["git", *args], cwd=cwd, capture_output=True, text=not binary, env=env, check=False, timeout=120
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=not binary,
+            env=_env(),
+            check=False,
+            timeout=120,
         )
     except FileNotFoundError:
         raise VidspecError("--diff needs git, and the `git` command was not found") from None
@@ -108,7 +118,7 @@ def _copy(top: Path, commit: str, path: str, dest: Path) -> None:
                 cwd=top,
                 stdout=out,
                 stderr=subprocess.PIPE,
-                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+                env=_env(),
                 check=False,
                 timeout=600,
             )
