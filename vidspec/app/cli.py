@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,6 +26,24 @@ ALLOW_PATH = click.option(
     type=click.Path(path_type=Path, file_okay=False),
     help="A folder outside the project that inputs may come from (repeatable; also VIDSPEC_ALLOW_PATHS, "
     "a list separated by os.pathsep). Outputs always stay inside the project.",
+)
+
+TARGET = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="SCENE[.ASSET]",
+    help="Only this scene (or one asset, e.g. intro.video) and what it depends on (repeatable). The film is "
+    "cut only when every scene is then available.",
+)
+REPLACE = click.option(
+    "--replace",
+    "replace",
+    multiple=True,
+    metavar="SCENE.ASSET",
+    help="A new take of this asset with a new random seed, even though it is cached (repeatable). The old "
+    "take stays cached; the lockfile records the seed, and later builds keep using it. The spec is not "
+    "rewritten.",
 )
 
 EXIT_OK = 0
@@ -148,6 +167,14 @@ def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple
     help="Plan for this backend's cache. Default: price a paid (runway) build, and say which backend "
     "the next build uses (runway when RUNWAYML_API_SECRET is set, else the free preview).",
 )
+@TARGET
+@REPLACE
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also save the plan to this file (JSON) for `vidspec build FILE`, which applies exactly it: it "
+    "refuses when the spec, an input or the cache changed, and never spends more.",
+)
 @ALLOW_PATH
 def plan(
     spec: Path,
@@ -158,20 +185,32 @@ def plan(
     max_credits: float | None,
     cache_dir: Path | None,
     backend: str | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    out: Path | None,
     allow_paths: tuple[Path, ...],
 ) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
     from vidspec.app.build import backend_choice, budget_diagnostics, budget_status
+    from vidspec.app.plan_file import looks_like_plan
     from vidspec.app.views.plan import plan_json
     from vidspec.app.workspace import RUNWAY, Workspace
     from vidspec.backends.runway.config import RunwayConfig
     from vidspec.errors import BudgetExceeded
 
+    if looks_like_plan(spec):
+        raise click.UsageError(f"{spec} is a saved plan: apply it with `vidspec build {spec}`")
     choice = backend_choice(backend, RunwayConfig.from_env())  # the rule `build` follows
     namespace = backend or RUNWAY
     # Over budget is a finding about the plan: show the plan, then exit 1.
     ws = Workspace.open(
-        spec, cache_dir=cache_dir, namespace=namespace, over_budget_ok=True, allow=allow_paths
+        spec,
+        cache_dir=cache_dir,
+        namespace=namespace,
+        over_budget_ok=True,
+        allow=allow_paths,
+        targets=targets,
+        replace=replace,
     )
     if len(ws.validated.diagnostics):  # warnings (and budget errors): the plan goes on, the user sees them
         _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
@@ -181,6 +220,8 @@ def plan(
     data = plan_json(
         p, backend=choice.backend, backend_reason=choice.reason, cache_namespace=namespace, money=money
     )
+    if targets or replace:  # what the plan was narrowed to, and the seeds of the new takes
+        data.update(targets=list(targets), replace={n: ws.takes[n].seed for n in sorted(ws.replaced)})
     if as_json and fmt not in (None, "json"):
         raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
     spends = p.to_spend_credits > 0
@@ -198,6 +239,11 @@ def plan(
     if money is not None and money.problems():
         _print_diagnostics(budget_diagnostics(ws, money), err=True)
         raise BudgetExceeded("over budget (see the diagnostics above)")
+    if out is not None:  # only a plan within both limits is saved: a build could not apply another
+        from vidspec.app.plan_file import write_plan
+
+        write_plan(out, ws, p, targets)
+        click.echo(f"saved the plan to {out}; apply exactly it with: vidspec build {out}", err=True)
     return EXIT_WOULD_SPEND if detailed_exitcode and spends else EXIT_OK
 
 
@@ -258,6 +304,8 @@ def _show_plan(data: dict[str, Any], fmt: str) -> None:
     envvar="VIDSPEC_CACHE_DIR",
     help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
 )
+@TARGET
+@REPLACE
 @click.option("--no-stitch", is_flag=True, help="Generate and cache the assets only.")
 @click.option("--force-stitch", is_flag=True, help="Re-encode the final cut even if it is up to date.")
 @click.option(
@@ -275,19 +323,38 @@ def build(
     task_timeout: float,
     poll_scale: float,
     cache_dir: Path | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
     no_stitch: bool,
     force_stitch: bool,
     as_json: bool,
     allow_paths: tuple[Path, ...],
 ) -> int:
-    """Generate every missing asset, cache it, lock it, and stitch the final cut."""
+    """Generate every missing asset, cache it, lock it, and stitch the final cut.
+
+    SPEC may be a saved plan (`vidspec plan SPEC --out FILE`): the build then applies exactly that plan, as
+    reviewed (--yes implied), and refuses before spending when the spec, an input or the cache changed."""
     from vidspec.app.build import BuildOptions, choose_backend
     from vidspec.app.build import build as run_build
+    from vidspec.app.plan_file import load_plan, looks_like_plan
     from vidspec.app.views.build_summary import build_summary, render_build_summary
     from vidspec.app.views.events import JsonLines, LiveView
     from vidspec.backends.runway.config import RunwayConfig
 
     runway = RunwayConfig.from_env()  # the one read of RUNWAYML_API_SECRET and RUNWAYML_BASE_URL
+    saved = load_plan(spec) if looks_like_plan(spec) else None
+    if saved is not None:
+        fixed = [f for f, v in (("--target", targets), ("--replace", replace)) if v]
+        if backend and backend != saved.backend:
+            fixed.append("--backend")
+        if fixed:
+            raise click.UsageError(
+                f"{' and '.join(fixed)}: a saved plan fixes what it builds; make a new plan with them instead"
+            )
+        spec, backend, yes, targets = saved.spec, saved.backend, True, saved.targets  # reviewed: --yes
+        replace = tuple(saved.seeds)
+        # Never more than the plan says: its credits cap the run (and --max-credits, when lower).
+        max_credits = saved.to_spend if max_credits is None else min(max_credits, saved.to_spend)
     # --locked is about the paid assets in the lockfile: it never falls back to the free preview.
     chosen, notice = choose_backend(backend or ("runway" if locked else None), runway)
     if notice:
@@ -307,6 +374,10 @@ def build(
         runway=runway,
         resubmit_ambiguous=resubmit_ambiguous,
         allow_paths=allow_paths,
+        targets=targets,
+        replace=replace,
+        seeds=saved.seeds if saved is not None else None,
+        saved=saved.checker() if saved is not None else None,
     )
     console = _console(stderr=as_json)
     view: Any = JsonLines() if as_json else LiveView(console, 0)
@@ -319,14 +390,43 @@ def build(
             question = f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?"
             return click.confirm(question, default=False, err=as_json)
 
-    with view:
+    with view, saved.invalid_spec_is_stale() if saved is not None else nullcontext():
         outcome = run_build(spec, opts, view, confirm, on_stitch_progress=view.stitch_progress)
+    if saved is not None:
+        outcome.notices.insert(0, f"applied the saved plan {saved.path} ({saved.to_spend} credits planned)")
     summary = build_summary(outcome, chosen)
     if as_json:
         click.echo(json.dumps(summary))
     else:
         render_build_summary(summary, outcome.report, console)
     return EXIT_FAILED if outcome.report.failed else EXIT_OK
+
+
+@cli.command()
+@click.argument("spec", type=SPEC)
+@click.option(
+    "--check", is_flag=True, help="Exit 1 when the lockfile does not match the spec and the cache (for CI)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="VIDSPEC_CACHE_DIR",
+    help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+)
+@ALLOW_PATH
+def lock(
+    spec: Path, check: bool, as_json: bool, cache_dir: Path | None, allow_paths: tuple[Path, ...]
+) -> int:
+    """Compare the lockfile with SPEC and the cache: every asset locked with the key the spec gives it now,
+    and cached with the output the lockfile records. No API call, nothing spent."""
+    from vidspec.app.lock_check import check_lock
+    from vidspec.app.workspace import Workspace
+
+    ws = Workspace.open(spec, cache_dir=cache_dir, over_budget_ok=True, allow=allow_paths)
+    result = check_lock(ws)
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.text(spec))
+    return EXIT_FAILED if check and not result.ok else EXIT_OK
 
 
 @cli.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,7 +14,7 @@ from vidspec.core.requests import field_of, sent_fields
 Action = Literal["cached", "create", "regenerate", "reuse", "refetch"]
 ReasonCode = Literal[
     "cached", "new", "missing", "same_request", "dep_regenerated", "changed", "damaged", "file_missing",
-    "task_gone",
+    "task_gone", "replaced",
 ]  # fmt: skip
 CacheState = Literal["cached", "absent", "missing", "damaged"]
 
@@ -128,7 +128,9 @@ def make_plan(
     lookup: Lookup,
     lock: Lock | None = None,
     budget: float | None = None,
+    replaced: Collection[str] = (),
 ) -> Plan:
+    """``replaced``: assets re-rolled by this build (--replace): a new take, whatever the lockfile says."""
     rows: list[PlanRow] = []
     first_by_key: dict[str, str] = {}
     regenerated: set[str] = set()
@@ -154,7 +156,9 @@ def make_plan(
             continue
         regenerated.add(asset.name)
         entry = lock.assets.get(asset.name) if lock else None
-        if entry is None:
+        if asset.name in replaced:
+            rows.append(PlanRow(asset, key, "create" if entry is None else "regenerate", Reason("replaced")))
+        elif entry is None:
             rows.append(PlanRow(asset, key, "create", Reason("new")))
         elif entry.key == key:
             rows.append(PlanRow(asset, key, "regenerate", Reason("missing")))

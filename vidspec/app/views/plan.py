@@ -42,6 +42,8 @@ def reason_text(reason: Reason) -> str:
         return CACHE_WORDS["missing"]
     if reason.code == "task_gone":
         return f"{CACHE_WORDS[reason.cache or 'missing']}, and its task is gone from Runway"
+    if reason.code == "replaced":
+        return "--replace: a new take with a new seed"
     if reason.code == "same_request":
         return f"same request as '{reason.same_as}'"
     if reason.code == "dep_regenerated" and reason.dependency is not None:
