@@ -200,6 +200,12 @@ def plan(
 
     if looks_like_plan(spec):
         raise click.UsageError(f"{spec} is a saved plan: apply it with `vidspec build {spec}`")
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
+    if diff_ref is not None and (targets or replace):
+        raise click.UsageError(
+            "--diff compares the whole spec at two refs; it takes no --target or --replace"
+        )
     choice = backend_choice(backend, RunwayConfig.from_env())  # the rule `build` follows
     namespace = backend or RUNWAY
     # Over budget is a finding about the plan: show the plan, then exit 1.
@@ -222,8 +228,6 @@ def plan(
     )
     if targets or replace:  # what the plan was narrowed to, and the seeds of the new takes
         data.update(targets=list(targets), replace={n: ws.takes[n].seed for n in sorted(ws.replaced)})
-    if as_json and fmt not in (None, "json"):
-        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
     spends = p.to_spend_credits > 0
     if diff_ref is not None:
         from vidspec.app.plan_diff import diff_against_ref

@@ -129,8 +129,10 @@ def make_plan(
     lock: Lock | None = None,
     budget: float | None = None,
     replaced: Collection[str] = (),
+    spec_assets: Collection[str] | None = None,
 ) -> Plan:
-    """``replaced``: assets re-rolled by this build (--replace): a new take, whatever the lockfile says."""
+    """``replaced``: assets re-rolled by this build (--replace): a new take, whatever the lockfile says.
+    ``spec_assets``: every asset the spec makes, when ``graph`` is narrowed (--target); default its own."""
     rows: list[PlanRow] = []
     first_by_key: dict[str, str] = {}
     regenerated: set[str] = set()
@@ -165,5 +167,6 @@ def make_plan(
         else:
             why = _changes(asset, entry.parts, parts.get(asset.name, {}), regenerated, by_name)
             rows.append(PlanRow(asset, key, "regenerate", why))
-    gone = tuple(sorted(set(lock.assets) - set(by_name))) if lock else ()
+    known = set(by_name) if spec_assets is None else set(spec_assets)
+    gone = tuple(sorted(set(lock.assets) - known)) if lock else ()
     return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget), gone)
