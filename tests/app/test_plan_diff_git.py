@@ -467,3 +467,24 @@ def test_a_take_in_the_lockfile_is_part_of_each_side(repo: Path, capsys: pytest.
     git(repo, "commit", "-q", "-m", "a new take of the opening")
     d = diff(capsys)  # the same take on both sides: the lockfile at the ref is read too
     assert statuses(d) == dict.fromkeys(ALL, "unchanged") and d["to_spend_credits"] == 0
+
+
+def test_a_file_outside_the_repository_is_read_as_it_is_now_on_both_sides(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "outside"  # beside the repository: allowed, not versioned
+    outside.mkdir()
+    (outside / "pal.png").write_bytes(png((9, 9, 9)))
+    edit(repo, "../shared/logo.png", "../../outside/pal.png")
+    git(repo, "commit", "-q", "-am", "a shared palette from outside")
+    (outside / "pal.png").write_bytes(
+        png((8, 8, 8))
+    )  # changed, but git does not know it: the same both sides
+    code, out, err = run(
+        ["plan", "film.yaml", "--diff", "HEAD", "--json", "--allow-path", str(outside)], capsys
+    )
+    assert code == 0, err
+    d = json.loads(out)["diff"]
+    assert statuses(d) == dict.fromkeys(ALL, "unchanged")
+    code, _, err = run(["plan", "film.yaml", "--diff", "HEAD"], capsys)
+    assert code == 1 and "outside the project" in err  # without --allow-path, as without --diff
