@@ -54,6 +54,7 @@ class BuildOptions:
     seeds: dict[str, int] | None = None  # the seeds of --replace's takes, when a saved plan fixed them
     # A saved plan this build applies: checked against the fresh plan before anything is spent.
     saved: Callable[[Workspace, Plan], None] | None = None
+    cache_url: str | None = None  # the team cache (--cache-url; VIDSPEC_CACHE_URL when None)
 
 
 @dataclass
@@ -177,6 +178,7 @@ def build(
         targets=options.targets,
         replace=options.replace,
         seeds=options.seeds,
+        cache_url=options.cache_url,
     )
     plan = ws.plan(runway=options.runway)  # verifies the cache; asks Runway about tasks of damaged files
     if options.saved is not None:
@@ -208,6 +210,8 @@ def build(
         else:
             report, notices = _run_preview(ws, emit, assets)
     outcome = BuildOutcome(ws, plan, report, notices=notices)
+    if ws.team is not None:  # the team cache's warnings: down (once), damaged objects ignored
+        outcome.notices[:0] = ws.team.warnings
     if money is not None:
         outcome.budget, outcome.committed = money
     if options.backend == RUNWAY:
@@ -360,7 +364,7 @@ def _execute(
     assets: list[Asset],
     regenerate: frozenset[str] = frozenset(),
 ) -> BuildReport:
-    executor = Executor(ws.store, producer, emit, regenerate=regenerate)
+    executor = Executor(ws.store, producer, emit, regenerate=regenerate, team=ws.team)
     return asyncio.run(executor.run(assets, ws.keys))
 
 
@@ -502,7 +506,7 @@ def _run_runway(
             try:
                 # A damaged or missing file is created anew only when this plan priced it (its task is gone).
                 regenerate = frozenset(r.key for r in plan.rows if r.spends)
-                executor = Executor(ws.store, producer, emit, regenerate=regenerate)
+                executor = Executor(ws.store, producer, emit, regenerate=regenerate, team=ws.team)
                 return await executor.run(assets, ws.keys)
             finally:
                 held.update(producer.held)

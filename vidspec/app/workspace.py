@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from vidspec.errors import ConfigError, SpecError
 from vidspec.media.inspect import inspect_media
 from vidspec.store.cache import Cache, Check, LocalStore
 from vidspec.store.lockfile import lock_path, read_lock
+from vidspec.store.tiered import TeamTier, team_lookup
 
 if TYPE_CHECKING:
     from vidspec.backends.runway.config import RunwayConfig
@@ -68,6 +69,7 @@ class Workspace:
     )  # re-rolled seeds in use: the lockfile's and --replace's
     replaced: frozenset[str] = frozenset()  # re-rolled by this command (--replace): a new take each
     selection: frozenset[str] | None = None  # --target: the assets this command makes (None: all)
+    team: TeamTier | None = None  # the team cache (--cache-url, VIDSPEC_CACHE_URL), read through
 
     @classmethod
     def open(
@@ -83,12 +85,14 @@ class Workspace:
         targets: Sequence[str] = (),
         replace: Sequence[str] = (),
         seeds: Mapping[str, int] | None = None,
+        cache_url: str | None = None,
     ) -> Workspace:
         """``over_budget_ok``: budget findings (BUDGET_CODES) stay in the diagnostics instead of stopping.
         ``allow``: extra folders inputs may come from (--allow-path), besides VIDSPEC_ALLOW_PATHS.
         ``root``: the project's root, when it is not found from the spec (a snapshot of a git ref).
         ``targets`` (--target): make only these scenes or assets, with their dependencies. ``replace``
-        (--replace): a new take of each, with a new random seed, or the one ``seeds`` gives (a saved plan)."""
+        (--replace): a new take of each, with a new random seed, or the one ``seeds`` gives (a saved plan).
+        ``cache_url``: the team cache (default VIDSPEC_CACHE_URL; none when unset)."""
         validated = validate_spec(spec, budget=budget, cache_dir=cache_dir, allow=allow, root=root)
         errors = {d.code for d in validated.diagnostics if d.severity == "error"}
         tolerated = over_budget_ok and errors <= BUDGET_CODES
@@ -100,11 +104,13 @@ class Workspace:
         digest = FileDigests()
         keys = graph_keys(graph, digest, namespace)
         parts = {a.name: key_parts(a, digest, keys) for a in graph.assets}
+        cache = Cache.for_spec(spec, cache_dir)
+        team = TeamTier.from_url(cache_url, namespace, cache.store(namespace))
         return cls(
             spec,
             validated,
             graph,
-            Cache.for_spec(spec, cache_dir),
+            cache,
             namespace,
             keys,
             parts,
@@ -112,6 +118,7 @@ class Workspace:
             takes,
             replaced,
             selection,
+            team,
         )
 
     @property
@@ -153,6 +160,9 @@ class Workspace:
         store = self.store
         keys = {self.keys[a.name] for a in narrow(self.graph, self.selection).assets}
         checks = {key: store.check(key) for key in keys}
+        if self.team is not None:
+            self.team.check()  # a 403 stops every command here, before anything is spent
+        tiers, elsewhere = team_lookup(self.team, store, checks) if self.team else ({}, {})
         gone = {k for k, c in checks.items() if c.task_gone}
         if self.namespace == RUNWAY:
             ask = {
@@ -162,7 +172,12 @@ class Workspace:
             }
             if ask:
                 gone |= _gone_tasks(ask, runway)
-        return {k: _status(c, self.namespace, k in gone) for k, c in checks.items()}
+        statuses = {k: _status(c, self.namespace, k in gone) for k, c in checks.items()}
+        for k, tier in tiers.items():
+            statuses[k] = CacheStatus("cached", tier=tier)
+        for k, who in elsewhere.items():
+            statuses[k] = replace(statuses[k], elsewhere=who)
+        return statuses
 
     def refuse_outputs_outside(self, output: Path) -> None:
         """The last guard before writing `output` and the files beside it (validation already reported it at

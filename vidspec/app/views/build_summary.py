@@ -29,6 +29,11 @@ def build_summary(outcome: BuildOutcome, backend: str) -> dict[str, Any]:
         "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
         "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
     }  # fmt: skip
+    team = outcome.workspace.team
+    if team is not None:  # the team cache: what came from it and went to it
+        summary["team_cache"] = {
+            "url": team.url, "downloaded": team.downloaded, "uploaded": team.uploaded, "down": team.down,
+        }  # fmt: skip
     if outcome.budget is not None:  # a Runway build: both limits, and what this build committed
         summary["budget"] = budget_json(outcome.budget, outcome.committed)
     return summary
@@ -55,6 +60,10 @@ def render_build_summary(summary: dict[str, Any], report: BuildReport, console: 
     if summary.get("budget"):
         for line in budget_lines(summary["budget"], after=True):
             console.print(line)
+    if summary.get("team_cache"):
+        t = summary["team_cache"]
+        state = " (unreachable: local cache only)" if t["down"] else ""
+        console.print(f"team cache {t['url']}{state}: {t['downloaded']} downloaded, {t['uploaded']} uploaded")
     for note in summary["notices"]:
         console.print(f"[yellow]note:[/] {note}")
     for f in summary["failed"]:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from vidspec.app.views.plan_summary import summary_line
 from vidspec.core.budget import BudgetStatus, Spend
-from vidspec.core.plan import Plan, Reason
+from vidspec.core.plan import Plan, PlanRow, Reason
 from vidspec.core.plan_summary import plan_counts
 from vidspec.core.pricing import usd
 
@@ -53,6 +53,16 @@ def reason_text(reason: Reason) -> str:
     return ", ".join(words) or "request changed"
 
 
+def row_reason(row: PlanRow) -> str:
+    """The reason in words, with the cache tier of a hit and a lease another builder holds."""
+    if row.cached:
+        return f"cached ({row.tier})" if row.tier == "team" else "cached"
+    text = reason_text(row.reason)
+    if row.elsewhere:
+        text += f"; being generated elsewhere by {row.elsewhere}: a build waits for it"
+    return text
+
+
 def plan_json(
     plan: Plan,
     *,
@@ -83,9 +93,11 @@ def plan_json(
                 "credits": r.asset.credits,
                 "cached": r.cached,
                 "action": r.action,
-                "reason": reason_text(r.reason),
+                "reason": row_reason(r),
                 "reason_code": r.reason.code,
                 "key": r.key,
+                "tier": r.tier,
+                "elsewhere": r.elsewhere,
             } for r in rows],
         })  # fmt: skip
     data = {
@@ -182,7 +194,9 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         first = True
         for a in scene["assets"]:
             style = ACTION_STYLE.get(a["action"], "")
-            why = a["action"] if a["action"] == "cached" else f"{a['action']}: {a['reason']}"
+            why = a["reason"] if a["action"] == "cached" else f"{a['action']}: {a['reason']}"
+            if a.get("tier") == "team":  # downloaded and verified: nothing to pay
+                why += ", 0 credits"
             if a["action"] == "refetch":  # free: the recorded task's output again (preview: rendered again)
                 why = f"refetch (0 credits): {a['reason']}"
             table.add_row(
