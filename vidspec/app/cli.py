@@ -212,6 +212,12 @@ def plan(
 
     if looks_like_plan(spec):
         raise click.UsageError(f"{spec} is a saved plan: apply it with `vidspec build {spec}`")
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
+    if diff_ref is not None and (targets or replace):
+        raise click.UsageError(
+            "--diff compares the whole spec at two refs; it takes no --target or --replace"
+        )
     choice = backend_choice(backend, RunwayConfig.from_env())  # the rule `build` follows
     namespace = backend or RUNWAY
     # Over budget is a finding about the plan: show the plan, then exit 1.
@@ -237,14 +243,12 @@ def plan(
     )
     if targets or replace:  # what the plan was narrowed to, and the seeds of the new takes
         data.update(targets=list(targets), replace={n: ws.takes[n].seed for n in sorted(ws.replaced)})
-    if as_json and fmt not in (None, "json"):
-        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
     spends = p.to_spend_credits > 0
     if diff_ref is not None:
         from vidspec.app.plan_diff import diff_against_ref
         from vidspec.app.views.plan_diff import diff_json
 
-        data["diff"] = diff_json(diff_against_ref(ws, p, diff_ref, allow_paths))
+        data["diff"] = diff_json(diff_against_ref(ws, p, diff_ref, allow_paths, cache_url))
         spends = data["diff"]["to_spend_credits"] > 0
     _show_plan(data, "json" if as_json else fmt or "text")
     if not p.within_budget:

@@ -154,6 +154,7 @@ class Workspace:
             self.lock,
             budget,
             self.replaced,
+            spec_assets=[a.name for a in self.graph.assets],
         )
 
     def cache_statuses(self, runway: RunwayConfig | None = None) -> dict[str, CacheStatus]:
