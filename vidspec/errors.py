@@ -7,6 +7,9 @@ reaches the command line; app/cli.py is the one place that turns an exception in
     ├── VidspecError              exit 1   told to the user in one line, "vidspec: <message>"; str() is the message
     │   ├── SpecError             exit 1   the spec has errors; carries ``diagnostics`` (the core's Diagnostics)
     │   ├── ConfigError           exit 1   bad environment: RUNWAYML_API_SECRET missing, a directory not writable
+    │   │   └── TeamCacheDenied   exit 1   the team cache refused the credentials (403), or has no such bucket
+    │   ├── TeamCacheDown         exit 1   the team cache is unreachable (refused, timeout, 5xx): the build warns
+    │   │                                  once and goes on with the local cache alone
     │   ├── BudgetExceeded        exit 1   the build would spend more than the budget allows
     │   ├── ConsentRequired       exit 1   spending needs an explicit yes (--yes) that was not given
     │   ├── LockedError           exit 1   a --locked build would need to generate something
@@ -83,6 +86,8 @@ __all__ = [
     "StitchError",
     "TaskFailed",
     "TaskNotFound",
+    "TeamCacheDenied",
+    "TeamCacheDown",
     "TransportError",
     "UnknownTarget",
     "UnknownVoice",
@@ -151,6 +156,13 @@ class PlanFileError(VidspecError):
     exit_code = 1
 
 
+class TeamCacheDenied(ConfigError):
+    """The team cache refused vidspec's credentials (403) or does not exist: a misconfiguration, told before
+    anything is spent. Never carries a credential."""
+
+    exit_code = 1
+
+
 class StalePlan(VidspecError):
     """A saved plan no longer matches the spec, an input or the cache: applying it would not do what was
     reviewed. Raised before anything is spent."""
@@ -160,6 +172,13 @@ class StalePlan(VidspecError):
 
 class UnknownTarget(VidspecError):
     """A --target or --replace that names no scene or asset of the spec, or that cannot be re-rolled."""
+
+    exit_code = 1
+
+
+class TeamCacheDown(VidspecError):
+    """The team cache cannot be reached now (connection refused, a timeout, a 5xx): builds go on with the
+    local cache alone, after one warning."""
 
     exit_code = 1
 

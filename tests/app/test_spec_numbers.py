@@ -56,6 +56,9 @@ def _models_in(tp: Any) -> list[type[BaseModel]]:
 
 # A model that shares its place with another one of a union (`image`): where BASE writes it.
 BRANCH_AT: dict[type[BaseModel], tuple[str | int, ...]] = {spec_module.FrameRef: ("scenes", 1, "image")}
+# Covered by their own tests below: `outputs` is the same Output model as `output` (both at once is VS109),
+# and `trim` needs a footage file.
+_ELSEWHERE = {"outputs", "trim"}
 
 
 def numeric_paths(model: type[BaseModel], prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
@@ -63,6 +66,8 @@ def numeric_paths(model: type[BaseModel], prefix: tuple[str | int, ...] = ()) ->
     field added later is covered without editing this test)."""
     out: list[tuple[str | int, ...]] = []
     for name, info in model.model_fields.items():
+        if name in _ELSEWHERE:
+            continue
         path = (*prefix, name)
         if name == "scenes":
             path = (*path, 0)
@@ -169,3 +174,25 @@ def test_more_digits_than_python_converts(tmp_path: Path, capsys: pytest.Capture
         assert (d["code"], d["path"]) == ("VS105", "scenes[0].seed"), d
         assert d["line"] is not None and d["column"] is not None
         assert "5000-digit" in d["message"]
+
+
+@pytest.mark.parametrize(
+    "value", [BIG, "-" + BIG, "1e999", ".inf"], ids=["400-digits", "minus", "1e999", "inf"]
+)
+@pytest.mark.parametrize("where", ["trim", "outputs"])
+def test_huge_numbers_in_trim_and_outputs(
+    tmp_path: Path, where: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if where == "trim":
+        field = f"    clip: c.mp4\n    trim: [0, {value}]\n"
+        head = ""
+    else:
+        field = ""
+        head = f"outputs:\n  - fps: {value}\n"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"version: 1\n{head}scenes:\n  - id: a\n{field}")
+    code, out, err = run(["validate", "--format", "json", str(spec)], capsys)
+    assert code == 1 and "internal error" not in out + err, out + err
+    codes = [(d["code"], d["path"]) for d in json.loads(out)["diagnostics"]]
+    expected = "scenes[0].trim[1]" if where == "trim" else "outputs[0].fps"
+    assert ("VS105", expected) in codes, codes

@@ -45,6 +45,13 @@ REPLACE = click.option(
     "take stays cached; the lockfile records the seed, and later builds keep using it. The spec is not "
     "rewritten.",
 )
+CACHE_URL = click.option(
+    "--cache-url",
+    envvar="VIDSPEC_CACHE_URL",
+    metavar="URL",
+    help="A team cache behind the local one: s3://bucket/prefix (credentials and endpoint from the AWS "
+    "environment) or file:///shared/dir. Env VIDSPEC_CACHE_URL.",
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # VidspecError.exit_code; validation errors, failed assets and usage errors too
@@ -81,6 +88,9 @@ ENVIRONMENT = f"""Environment:
   {KEY_ENV}  the Runway API key (never logged); unset: preview builds
   {BASE_URL_ENV}    the API (default {DEFAULT_BASE_URL})
   VIDSPEC_CACHE_DIR    the cache directory (default .vidspec beside the spec)
+  VIDSPEC_CACHE_URL    a team cache: s3://bucket/prefix or file:///dir (like --cache-url)
+  VIDSPEC_LEASE_TTL    seconds a team-cache lease lives unless renewed (default 300)
+  AWS_*                the team cache's credentials, region, endpoint, profile (never logged)
   VIDSPEC_ALLOW_PATHS  folders outside the project that inputs may come from (like --allow-path)
   VIDSPEC_FONT         a .ttf for cards and burned captions (default: Roboto)
   VIDSPEC_DEBUG        1: show the traceback of an internal error
@@ -176,6 +186,7 @@ def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple
     "refuses when the spec, an input or the cache changed, and never spends more.",
 )
 @ALLOW_PATH
+@CACHE_URL
 def plan(
     spec: Path,
     as_json: bool,
@@ -189,6 +200,7 @@ def plan(
     replace: tuple[str, ...],
     out: Path | None,
     allow_paths: tuple[Path, ...],
+    cache_url: str | None,
 ) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
     from vidspec.app.build import backend_choice, budget_diagnostics, budget_status
@@ -211,10 +223,13 @@ def plan(
         allow=allow_paths,
         targets=targets,
         replace=replace,
+        cache_url=cache_url,
     )
     if len(ws.validated.diagnostics):  # warnings (and budget errors): the plan goes on, the user sees them
         _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
     p = ws.plan()
+    for warning in ws.team.warnings if ws.team else ():
+        click.echo(f"vidspec: warning: {warning}", err=True)
     # Both limits against this spec's spend so far (paid builds only: the preview costs nothing).
     money = budget_status(ws, p, max_credits) if namespace == RUNWAY else None
     data = plan_json(
@@ -312,6 +327,7 @@ def _show_plan(data: dict[str, Any], fmt: str) -> None:
     "--json", "as_json", is_flag=True, help="JSON-lines events on stdout instead of the live display."
 )
 @ALLOW_PATH
+@CACHE_URL
 def build(
     spec: Path,
     backend: str | None,
@@ -329,6 +345,7 @@ def build(
     force_stitch: bool,
     as_json: bool,
     allow_paths: tuple[Path, ...],
+    cache_url: str | None,
 ) -> int:
     """Generate every missing asset, cache it, lock it, and stitch the final cut.
 
@@ -378,6 +395,7 @@ def build(
         replace=replace,
         seeds=saved.seeds if saved is not None else None,
         saved=saved.checker() if saved is not None else None,
+        cache_url=cache_url,
     )
     console = _console(stderr=as_json)
     view: Any = JsonLines() if as_json else LiveView(console, 0)
@@ -438,12 +456,15 @@ def lock(
     help="Cache directory to take frames from (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
 )
 @ALLOW_PATH
-def storyboard(spec: Path, cache_dir: Path | None, allow_paths: tuple[Path, ...]) -> None:
+@CACHE_URL
+def storyboard(
+    spec: Path, cache_dir: Path | None, allow_paths: tuple[Path, ...], cache_url: str | None
+) -> None:
     """Write build/<name>.storyboard.png and .html: one tile per scene, for review before spending."""
     from vidspec.app.storyboard import write_storyboard
     from vidspec.app.workspace import Workspace
 
-    ws = Workspace.open(spec, cache_dir=cache_dir, allow=allow_paths)
+    ws = Workspace.open(spec, cache_dir=cache_dir, allow=allow_paths, cache_url=cache_url)
     png, page = write_storyboard(ws, ws.plan())
     click.echo(f"wrote {png}")
     click.echo(f"wrote {page}")
@@ -529,6 +550,15 @@ def init(directory: Path, name: str) -> None:
         raise ConfigError(f"cannot write the project into {directory}: {exc.strerror}") from None
     click.echo(f"wrote {target}")
     click.echo(f"next: vidspec validate {target} && vidspec plan {target} && vidspec build {target}")
+
+
+def _register_cache_group() -> None:
+    from vidspec.app.cache_commands import cache
+
+    cli.add_command(cache)
+
+
+_register_cache_group()
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

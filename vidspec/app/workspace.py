@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from vidspec.core.diagnostics import format_path
 from vidspec.core.graph import Asset, Graph
 from vidspec.core.keys import FileDigests, graph_keys, key_parts
 from vidspec.core.lock import Lock
+from vidspec.core.outputs import OutputSpec, project_outputs
 from vidspec.core.plan import CacheStatus, Plan, make_plan
 from vidspec.core.project_root import ALLOW_PATHS_ENV, ProjectPaths, output_files, output_path, split_allowed
 from vidspec.core.select import narrow, select
@@ -24,6 +25,7 @@ from vidspec.errors import ConfigError, SpecError
 from vidspec.media.inspect import inspect_media
 from vidspec.store.cache import Cache, Check, LocalStore
 from vidspec.store.lockfile import lock_path, read_lock
+from vidspec.store.tiered import TeamTier, team_lookup
 
 if TYPE_CHECKING:
     from vidspec.backends.runway.config import RunwayConfig
@@ -68,6 +70,7 @@ class Workspace:
     )  # re-rolled seeds in use: the lockfile's and --replace's
     replaced: frozenset[str] = frozenset()  # re-rolled by this command (--replace): a new take each
     selection: frozenset[str] | None = None  # --target: the assets this command makes (None: all)
+    team: TeamTier | None = None  # the team cache (--cache-url, VIDSPEC_CACHE_URL), read through
 
     @classmethod
     def open(
@@ -83,12 +86,14 @@ class Workspace:
         targets: Sequence[str] = (),
         replace: Sequence[str] = (),
         seeds: Mapping[str, int] | None = None,
+        cache_url: str | None = None,
     ) -> Workspace:
         """``over_budget_ok``: budget findings (BUDGET_CODES) stay in the diagnostics instead of stopping.
         ``allow``: extra folders inputs may come from (--allow-path), besides VIDSPEC_ALLOW_PATHS.
         ``root``: the project's root, when it is not found from the spec (a snapshot of a git ref).
         ``targets`` (--target): make only these scenes or assets, with their dependencies. ``replace``
-        (--replace): a new take of each, with a new random seed, or the one ``seeds`` gives (a saved plan)."""
+        (--replace): a new take of each, with a new random seed, or the one ``seeds`` gives (a saved plan).
+        ``cache_url``: the team cache (default VIDSPEC_CACHE_URL; none when unset)."""
         validated = validate_spec(spec, budget=budget, cache_dir=cache_dir, allow=allow, root=root)
         errors = {d.code for d in validated.diagnostics if d.severity == "error"}
         tolerated = over_budget_ok and errors <= BUDGET_CODES
@@ -100,11 +105,13 @@ class Workspace:
         digest = FileDigests()
         keys = graph_keys(graph, digest, namespace)
         parts = {a.name: key_parts(a, digest, keys) for a in graph.assets}
+        cache = Cache.for_spec(spec, cache_dir)
+        team = TeamTier.from_url(cache_url, namespace, cache.store(namespace))
         return cls(
             spec,
             validated,
             graph,
-            Cache.for_spec(spec, cache_dir),
+            cache,
             namespace,
             keys,
             parts,
@@ -112,6 +119,7 @@ class Workspace:
             takes,
             replaced,
             selection,
+            team,
         )
 
     @property
@@ -152,6 +160,9 @@ class Workspace:
         store = self.store
         keys = {self.keys[a.name] for a in narrow(self.graph, self.selection).assets}
         checks = {key: store.check(key) for key in keys}
+        if self.team is not None:
+            self.team.check()  # a 403 stops every command here, before anything is spent
+        tiers, elsewhere = team_lookup(self.team, store, checks) if self.team else ({}, {})
         gone = {k for k, c in checks.items() if c.task_gone}
         if self.namespace == RUNWAY:
             ask = {
@@ -161,7 +172,12 @@ class Workspace:
             }
             if ask:
                 gone |= _gone_tasks(ask, runway)
-        return {k: _status(c, self.namespace, k in gone) for k, c in checks.items()}
+        statuses = {k: _status(c, self.namespace, k in gone) for k, c in checks.items()}
+        for k, tier in tiers.items():
+            statuses[k] = CacheStatus("cached", tier=tier)
+        for k, who in elsewhere.items():
+            statuses[k] = replace(statuses[k], elsewhere=who)
+        return statuses
 
     def refuse_outputs_outside(self, output: Path) -> None:
         """The last guard before writing `output` and the files beside it (validation already reported it at
@@ -181,8 +197,17 @@ class Workspace:
         return protected
 
     def output_path(self) -> Path:
+        """The first output's file (the only one, unless the spec has `outputs:`)."""
+        return self.outputs()[0][1]
+
+    def outputs(self) -> list[tuple[OutputSpec, Path]]:
+        """Every final cut the spec asks for, with the file it goes to."""
         base = self.spec.resolve().parent
-        return output_path(base, self.graph.project.output.path, self.name, preview=self.namespace == PREVIEW)
+        preview = self.namespace == PREVIEW
+        return [
+            (out, output_path(base, out.path, self.name, preview=preview))
+            for out in project_outputs(self.graph.project, self.graph.scenes, self.name)
+        ]
 
 
 def _takes(
@@ -215,7 +240,8 @@ def _status(check: Check, namespace: str, gone: bool) -> CacheStatus:
         return CacheStatus("absent")
     # The preview renders again for free; Runway needs the task that made it.
     task = check.record is not None and check.record.task_id is not None
-    return CacheStatus(check.state, refetchable=namespace == PREVIEW or (task and not gone))
+    local = check.record is not None and check.record.endpoint == "footage"  # cut again from the footage
+    return CacheStatus(check.state, refetchable=namespace == PREVIEW or local or (task and not gone))
 
 
 def _gone_tasks(tasks: Mapping[str, str], runway: RunwayConfig | None) -> set[str]:

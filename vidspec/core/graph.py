@@ -16,7 +16,7 @@ from vidspec.core.hashing import canonical_json, sha256_hex
 from vidspec.core.inputs import MediaKind, input_ref, media_kind_of, scene_inputs
 from vidspec.core.pricing import credits, estimate_speech_seconds
 from vidspec.core.resolve import ResolvedScene, resolve
-from vidspec.core.spec import GeneratedImage, Project, ReferenceImage, Sfx
+from vidspec.core.spec import GeneratedImage, Project, RatioOverride, ReferenceImage, Sfx
 from vidspec.core.timing import Timing, narration_parts
 
 AssetKind = Literal["image", "video", "narration", "sfx", "dub"]
@@ -80,7 +80,7 @@ class Reference:
 # The request fields of an asset, in the order their inputs are walked.
 REQUEST_FIELDS = (
     "prompt", "ratio", "duration", "audio", "loop", "seed", "voice", "language", "public_figure_threshold",
-    "image", "video", "references", "character", "performance", "narration",
+    "image", "video", "references", "character", "performance", "narration", "trim",
 )  # fmt: skip
 
 
@@ -110,7 +110,13 @@ class Asset:
     character: FileRef | None = None
     performance: FileRef | None = None
     narration: AssetRef | None = None  # the audio a dub translates
+    trim: tuple[float, float] | None = None  # footage: the [start, end] seconds of the clip used
+    for_ratio: str | None = None  # a ratio override's clip: the output frame it serves (None: every output)
     take: int = 1  # which take of the scene's video (takes: N); take 1 is the film's until one is picked
+
+    @property
+    def is_footage(self) -> bool:
+        return self.row.endpoint == "footage"
 
     @property
     def media(self) -> MediaKind:
@@ -125,7 +131,7 @@ class Asset:
         """Every input of the request, with the field that carries it: the one walker over inputs."""
         found: list[tuple[str, Input]] = []
         for name, value in self.request_fields().items():
-            for item in value if isinstance(value, tuple) else (value,):
+            for item in value if isinstance(value, tuple) else (value,):  # a trim's numbers are no input
                 ref = item.ref if isinstance(item, Reference) else item
                 if isinstance(ref, (FileRef, AssetRef, Still)):
                     found.append((name, ref))
@@ -164,8 +170,16 @@ class Graph:
         return [a for a in self.assets if a.scene_id == scene_id and a.take == 1]
 
     def takes(self, scene_id: str) -> list[Asset]:
-        """Every take of the scene's video, take 1 first."""
-        return [a for a in self.assets if a.scene_id == scene_id and a.kind == "video"]
+        """Every take of the scene's video (not its ratio overrides' clips), take 1 first."""
+        return [
+            a for a in self.assets if a.scene_id == scene_id and a.kind == "video" and a.for_ratio is None
+        ]
+
+    def video_for(self, scene_id: str, ratio: str | None = None) -> Asset:
+        """The scene's clip in an output of frame `ratio`: its ratio override's when it has one for it."""
+        videos = [a for a in self.for_scene(scene_id) if a.kind == "video"]
+        native = [a for a in videos if ratio is not None and a.for_ratio == ratio]
+        return native[0] if native else next(a for a in videos if a.for_ratio is None)
 
     @property
     def total_credits(self) -> int:
@@ -242,6 +256,40 @@ def video_asset(rs: ResolvedScene, ctx: Timing, image: Asset | None) -> Asset:
         seed=rs.get("seed"),
         public_figure_threshold=_threshold(rs, row),
     )  # fmt: skip
+
+
+def footage_asset(rs: ResolvedScene, ctx: Timing) -> Asset:
+    """The scene's own footage: cut from the file locally (media/footage.py), 0 credits, keyed by the file's
+    bytes and the trim."""
+    trim = rs.get("trim")
+    return Asset(
+        f"{rs.id}.video", rs.id, rs.index, "video", cat.FOOTAGE_ROW, 0, ctx.scene_seconds(rs),
+        video=FileRef.of(rs.get("clip"), ctx.base, "video"),
+        trim=(float(trim[0]), float(trim[1])) if trim is not None else None,
+    )  # fmt: skip
+
+
+def override_scene(rs: ResolvedScene, ratio: str, override: RatioOverride) -> ResolvedScene:
+    """The scene as its ratio override for output frame `ratio` makes it: model, ratio and prompt replaced,
+    each pointing at where the override wrote it."""
+    values = dict(rs.values)
+    origins = dict(rs.origins)
+    where = ("scenes", rs.index, "ratio_overrides", ratio)
+    for name in ("model", "ratio", "prompt"):
+        value = getattr(override, name)
+        if value is not None:
+            values[name], origins[name] = value, (*where, name)
+    if override.ratio is None:
+        values["ratio"], origins["ratio"] = ratio, where
+    return ResolvedScene(rs.index, rs.id, values, origins)
+
+
+def override_assets(rs: ResolvedScene, ctx: Timing, image: Asset | None) -> list[Asset]:
+    found = []
+    for ratio, override in (rs.get("ratio_overrides") or {}).items():
+        asset = video_asset(override_scene(rs, ratio, override), ctx, image)
+        found.append(replace(asset, name=f"{rs.id}.video@{ratio}", for_ratio=ratio))
+    return found
 
 
 def narration_asset(rs: ResolvedScene) -> Asset | None:
@@ -347,11 +395,15 @@ def build_graph(project: Project, base: Path, scenes: list[ResolvedScene] | None
     ctx = Timing(project, base, scenes)
     assets: list[Asset] = []
     for rs in scene_order(scenes):
-        img = rs.get("image")
+        img = rs.get("image") if rs.get("clip") is None else None  # footage: `defaults.image` is not for it
         image = image_asset(rs, img, base) if isinstance(img, GeneratedImage) else None
         if image is not None:
             assets.append(image)
-        assets.extend(video_takes(rs, video_asset(rs, ctx, image), base))
+        if rs.get("clip") is not None:
+            assets.append(footage_asset(rs, ctx))
+        else:
+            assets.extend(video_takes(rs, video_asset(rs, ctx, image), base))
+            assets.extend(override_assets(rs, ctx, image))
         narration = narration_asset(rs)
         if narration is not None:
             assets.append(narration)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from vidspec.core.budget import budget_limit, within_budget
@@ -17,6 +17,7 @@ ReasonCode = Literal[
     "task_gone", "replaced",
 ]  # fmt: skip
 CacheState = Literal["cached", "absent", "missing", "damaged"]
+Tier = Literal["local", "team"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class CacheStatus:
 
     state: CacheState
     refetchable: bool = True
+    tier: Tier = "local"  # cached: which cache tier had it (team: fetched from the team cache, verified)
+    elsewhere: str | None = None  # not cached, but another builder holds the lease on it (who, in words)
 
 
 # A cache lookup: key -> whether the output is there (a bool), or a CacheStatus. Injected, so the plan itself
@@ -58,6 +61,8 @@ class PlanRow:
     key: str
     action: Action
     reason: Reason
+    tier: Tier | None = None  # cached rows: the tier the output came from
+    elsewhere: str | None = None  # a create another builder is making now (a build waits for it)
 
     @property
     def cached(self) -> bool:
@@ -140,7 +145,7 @@ def make_plan(
         found = lookup(key)
         status = found if isinstance(found, CacheStatus) else CacheStatus("cached" if found else "absent")
         if status.state == "cached":
-            rows.append(PlanRow(asset, key, "cached", Reason("cached")))
+            rows.append(PlanRow(asset, key, "cached", Reason("cached"), tier=status.tier))
             continue
         if key in first_by_key:
             rows.append(PlanRow(asset, key, "reuse", Reason("same_request", same_as=first_by_key[key])))
@@ -157,13 +162,15 @@ def make_plan(
         regenerated.add(asset.name)
         entry = lock.assets.get(asset.name) if lock else None
         if asset.name in replaced:
-            rows.append(PlanRow(asset, key, "create" if entry is None else "regenerate", Reason("replaced")))
+            row = PlanRow(asset, key, "create" if entry is None else "regenerate", Reason("replaced"))
         elif entry is None:
-            rows.append(PlanRow(asset, key, "create", Reason("new")))
+            row = PlanRow(asset, key, "create", Reason("new"))
         elif entry.key == key:
-            rows.append(PlanRow(asset, key, "regenerate", Reason("missing")))
+            row = PlanRow(asset, key, "regenerate", Reason("missing"))
         else:
             why = _changes(asset, entry.parts, parts.get(asset.name, {}), regenerated, by_name)
-            rows.append(PlanRow(asset, key, "regenerate", why))
+            row = PlanRow(asset, key, "regenerate", why)
+        # Priced all the same: if the other builder fails, this build makes it.
+        rows.append(replace(row, elsewhere=status.elsewhere) if status.elsewhere else row)
     gone = tuple(sorted(set(lock.assets) - set(by_name))) if lock else ()
     return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget), gone)

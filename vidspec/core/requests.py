@@ -47,6 +47,10 @@ def _moderation(asset: Asset, value: str, resolve: Resolve) -> dict[str, Any]:
     return {"publicFigureThreshold": value}
 
 
+def _seconds_pair(asset: Asset, value: tuple[float, ...], resolve: Resolve) -> list[float]:
+    return [float(v) for v in value]
+
+
 # Wire fields the API wants as more than the bare value (or the bare input URI), by wire name.
 SHAPES: dict[str, Shape] = {
     "promptImage": _prompt_image,
@@ -56,6 +60,7 @@ SHAPES: dict[str, Shape] = {
     "reference": _typed,
     "voice": _voice_preset,
     "contentModeration": _moderation,
+    "trim": _seconds_pair,
 }
 
 

@@ -14,6 +14,7 @@ from vidspec.core.budget import budget_limit, over_budget
 from vidspec.core.diagnostics import Diagnostic, Diagnostics, PathT, error, format_path
 from vidspec.core.graph import Graph, build_graph
 from vidspec.core.inputs import MediaInspector
+from vidspec.core.outputs import project_outputs
 from vidspec.core.project_root import ProjectPaths
 from vidspec.core.resolve import resolve
 from vidspec.core.rules.files import check_outputs
@@ -29,6 +30,7 @@ from vidspec.core.spec import (
     Narration,
     Output,
     Project,
+    RatioOverride,
     ReferenceImage,
     Scene,
     Sfx,
@@ -38,7 +40,7 @@ from vidspec.core.timing import Timing
 
 # Which model describes the mapping at a data path (for "did you mean" on unknown keys).
 _CHILD_MODELS: dict[str, type[BaseModel]] = {
-    "output": Output, "defaults": Defaults, "music": Music, "dub": Dub, "image": GeneratedImage,
+    "output": Output, "outputs": Output, "ratio_overrides": RatioOverride, "defaults": Defaults, "music": Music, "dub": Dub, "image": GeneratedImage,
     "narration": Narration, "sfx": Sfx, "references": ReferenceImage, "scenes": Scene,
 }  # fmt: skip
 _TYPE_WORDS = {
@@ -249,6 +251,9 @@ def _one(err: Any, path: PathT, value: Any, model: type[BaseModel] | None = None
         return error("VS105", f"`{name}` is {show_number(value)}: far out of range", path, hint), False
     if t == "string_too_long":
         return error("VS105", f"`{name}` is too long", path, None), False
+    if t in ("too_short", "too_long") and name == "trim":
+        return error("VS316", f"`trim` takes two numbers, [start, end], not {len(value or [])}", path,
+                     "for example trim: [1.5, 4] (seconds of the clip)"), False  # fmt: skip
     if t == "too_short" and name == "scenes":
         return error("VS108", "the spec has no scenes", path, "add at least one scene under `scenes:`"), False
     if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -291,6 +296,13 @@ def _salvage(model: type[BaseModel], value: Any, placeholder_id: str | None = No
             return None
 
 
+def _salvage_list(model: type[BaseModel], value: Any) -> list[Any] | None:
+    if not isinstance(value, list):
+        return None
+    kept = [item for item in (_salvage(model, v) for v in value) if item is not None]
+    return kept or None
+
+
 def _partial_project(data: dict[str, Any]) -> tuple[Project, list[int]]:
     """The valid parts of an invalid project, and the file index of each scene kept."""
     raw = data.get("scenes") if isinstance(data.get("scenes"), list) else []
@@ -302,9 +314,11 @@ def _partial_project(data: dict[str, Any]) -> tuple[Project, list[int]]:
             scenes.append(scene)
             index_map.append(i)
     project = Project.model_construct(
+        {k for k in data if k in Project.model_fields},  # what the file set (`output` and `outputs`: VS109)
         version=1,
         name=None,
         output=_salvage(Output, data.get("output", {})) or Output(),
+        outputs=_salvage_list(Output, data.get("outputs")),
         budget=None,
         defaults=_salvage(Defaults, data.get("defaults", {})) or Defaults(),
         music=_salvage(Music, data["music"]) if "music" in data else None,
@@ -349,7 +363,8 @@ def validate_source(
     scenes = resolve(project)
     paths = paths if paths is not None else ProjectPaths.for_spec(Path(src.file))
     ctx = Timing(project, base, scenes, paths=paths, inspect=inspect)
-    found: list[Diagnostic] = list(check_outputs(project, project_name(project, Path(src.file)), paths))
+    name = project_name(project, Path(src.file))
+    found: list[Diagnostic] = list(check_outputs(project_outputs(project, scenes, name), name, paths))
     for rs in scenes:
         found.extend(rules.check_scene(rs, ctx))
     found.extend(rules.check_project(project, ctx, scenes))

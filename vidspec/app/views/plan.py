@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -10,9 +11,11 @@ from rich.table import Table
 from vidspec.app.views.plan_summary import summary_line
 from vidspec.core.budget import BudgetStatus, Spend
 from vidspec.core.graph import Asset
-from vidspec.core.plan import Plan, Reason
+from vidspec.core.outputs import project_outputs
+from vidspec.core.plan import Plan, PlanRow, Reason
 from vidspec.core.plan_summary import plan_counts
 from vidspec.core.pricing import usd
+from vidspec.core.validate import project_name
 
 ACTION_STYLE = {
     "cached": "green", "create": "yellow", "regenerate": "magenta", "reuse": "cyan", "refetch": "blue",
@@ -54,10 +57,44 @@ def reason_text(reason: Reason) -> str:
     return ", ".join(words) or "request changed"
 
 
+def row_reason(row: PlanRow) -> str:
+    """The reason in words, with the cache tier of a hit and a lease another builder holds."""
+    if row.cached:
+        return f"cached ({row.tier})" if row.tier == "team" else "cached"
+    text = reason_text(row.reason)
+    if row.elsewhere:
+        text += f"; being generated elsewhere by {row.elsewhere}: a build waits for it"
+    return text
+
+
+def asset_label(asset: Asset) -> str:
+    """What a plan row calls an asset: its kind, your footage, or the clip made for one output frame."""
+    if asset.is_footage:
+        return "your footage"
+    if asset.for_ratio is not None:
+        return f"video for {asset.for_ratio}"
+    return KIND_LABELS[asset.kind]
+
+
+def outputs_json(plan: Plan) -> list[dict[str, Any]]:
+    """The final cuts a build writes (paths as the spec gives them, relative to its folder)."""
+    g = plan.graph
+    name = project_name(g.project, Path(plan.spec))
+    return [
+        {"path": out.path or f"build/{name}.mp4", "ratio": out.ratio, "fit": out.output.fit}
+        for out in project_outputs(g.project, g.scenes, name)
+    ]
+
+
+def is_take(asset: Asset) -> bool:
+    """One of a scene's takes: its generated video (not footage, not a ratio override's clip)."""
+    return asset.kind == "video" and not asset.is_footage and asset.for_ratio is None
+
+
 def take_label(asset: Asset, takes: int) -> str:
     """An asset's kind in words; a take of a scene with several says which one the film uses."""
-    label = KIND_LABELS[asset.kind]
-    if takes > 1 and asset.kind == "video":
+    label = asset_label(asset)
+    if takes > 1 and is_take(asset):
         label += f" take {asset.take}/{takes}" + (" (in the film)" if asset.take == 1 else "")
     return label
 
@@ -98,16 +135,18 @@ def plan_json(
             "assets": [{
                 "kind": r.asset.kind,
                 "label": take_label(r.asset, takes),
-                **({"take": r.asset.take, "seed": r.asset.seed} if takes > 1 and r.asset.kind == "video" else {}),
+                **({"take": r.asset.take, "seed": r.asset.seed} if takes > 1 and is_take(r.asset) else {}),
                 "name": r.asset.name,
                 "model": r.asset.row.model,
                 "endpoint": r.asset.row.endpoint,
                 "credits": r.asset.credits,
                 "cached": r.cached,
                 "action": r.action,
-                "reason": reason_text(r.reason),
+                "reason": row_reason(r) + (" (cut locally, free)" if r.asset.is_footage else ""),
                 "reason_code": r.reason.code,
                 "key": r.key,
+                "tier": r.tier,
+                "elsewhere": r.elsewhere,
             } for r in rows],
         })  # fmt: skip
     data = {
@@ -121,6 +160,7 @@ def plan_json(
         "budget_left": None if plan.budget is None else plan.budget - plan.total_credits,
         "within_budget": plan.within_budget,
         "scenes": scenes,
+        "outputs": outputs_json(plan),
     }
     if backend is not None:
         data.update(backend=backend, backend_reason=backend_reason, cache_namespace=cache_namespace)
@@ -204,7 +244,9 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         first = True
         for a in scene["assets"]:
             style = ACTION_STYLE.get(a["action"], "")
-            why = a["action"] if a["action"] == "cached" else f"{a['action']}: {a['reason']}"
+            why = a["reason"] if a["action"] == "cached" else f"{a['action']}: {a['reason']}"
+            if a.get("tier") == "team":  # downloaded and verified: nothing to pay
+                why += ", 0 credits"
             if a["action"] == "refetch":  # free: the recorded task's output again (preview: rendered again)
                 why = f"refetch (0 credits): {a['reason']}"
             table.add_row(
@@ -222,6 +264,11 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         note = takes_note(scene, data["spec"])
         if note is not None:
             console.print(note)
+    if len(data.get("outputs") or ()) > 1:
+        cuts = [
+            f"{o['path']} ({o['ratio']}{', fit ' + o['fit'] if o['fit'] else ''})" for o in data["outputs"]
+        ]
+        console.print("outputs, all cut from these assets: " + ", ".join(cuts))
     if "summary" in data:
         console.print(data["summary"], markup=False)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
