@@ -168,3 +168,21 @@ def test_takes_need_a_model_that_takes_a_seed(monkeypatch: pytest.MonkeyPatch, t
     diags = validate_text(text, str(tmp_path / "film.yaml")).diagnostics.sorted()
     assert [(d.code, d.line, d.column) for d in diags if d.severity == "error"] == [("VS209", 5, 12)]
     assert "takes no seed, so its takes could not differ" in diags[0].message
+
+
+def test_a_ratio_override_clip_is_not_a_take(tmp_path: Path) -> None:
+    text = """\
+version: 1
+outputs:
+  - {path: build/wide.mp4, ratio: "1280:720"}
+  - {path: build/tall.mp4, ratio: "720:1280"}
+scenes:
+  - id: door
+    prompt: "A red door"
+    takes: 2
+    ratio_overrides: {"720:1280": {prompt: "A tall red door"}}
+"""
+    graph = graph_of(text, tmp_path)
+    assert [a.name for a in graph.takes("door")] == ["door.video", "door.video.take2"]
+    assert graph.video_for("door", "720:1280").name == "door.video@720:1280"
+    assert graph.video_for("door", "1280:720").name == "door.video"
