@@ -471,6 +471,27 @@ def storyboard(
 
 
 @cli.command()
+@click.argument("spec", type=SPEC)
+@click.argument("scene")
+@click.argument("take", type=click.IntRange(min=1))
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="VIDSPEC_CACHE_DIR",
+    help="Cache directory to look for the take in (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+)
+@ALLOW_PATH
+def pick(spec: Path, scene: str, take: int, cache_dir: Path | None, allow_paths: tuple[Path, ...]) -> None:
+    """Keep take TAKE of SCENE: write its seed and `takes: 1` into the scene, keeping the file's comments,
+    order and layout; the next build reuses that take from the cache."""
+    from vidspec.app.pick import pick as pick_take
+    from vidspec.app.pick import pick_lines
+
+    for line in pick_lines(pick_take(spec, scene, take, cache_dir=cache_dir, allow=allow_paths), spec):
+        click.echo(line)
+
+
+@cli.command()
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the catalogue as JSON (voices and languages too)."
 )

@@ -15,6 +15,7 @@ from vidspec.core.diagnostics import format_path
 from vidspec.core.graph import Asset, Graph
 from vidspec.core.keys import FileDigests, graph_keys, key_parts
 from vidspec.core.lock import Lock
+from vidspec.core.outputs import OutputSpec, project_outputs
 from vidspec.core.plan import CacheStatus, Plan, make_plan
 from vidspec.core.project_root import ALLOW_PATHS_ENV, ProjectPaths, output_files, output_path, split_allowed
 from vidspec.core.select import narrow, select
@@ -196,8 +197,17 @@ class Workspace:
         return protected
 
     def output_path(self) -> Path:
+        """The first output's file (the only one, unless the spec has `outputs:`)."""
+        return self.outputs()[0][1]
+
+    def outputs(self) -> list[tuple[OutputSpec, Path]]:
+        """Every final cut the spec asks for, with the file it goes to."""
         base = self.spec.resolve().parent
-        return output_path(base, self.graph.project.output.path, self.name, preview=self.namespace == PREVIEW)
+        preview = self.namespace == PREVIEW
+        return [
+            (out, output_path(base, out.path, self.name, preview=preview))
+            for out in project_outputs(self.graph.project, self.graph.scenes, self.name)
+        ]
 
 
 def _takes(
@@ -230,7 +240,8 @@ def _status(check: Check, namespace: str, gone: bool) -> CacheStatus:
         return CacheStatus("absent")
     # The preview renders again for free; Runway needs the task that made it.
     task = check.record is not None and check.record.task_id is not None
-    return CacheStatus(check.state, refetchable=namespace == PREVIEW or (task and not gone))
+    local = check.record is not None and check.record.endpoint == "footage"  # cut again from the footage
+    return CacheStatus(check.state, refetchable=namespace == PREVIEW or local or (task and not gone))
 
 
 def _gone_tasks(tasks: Mapping[str, str], runway: RunwayConfig | None) -> set[str]:
