@@ -4,7 +4,6 @@ segment boundary (tiny media: 320x180, 24 fps, ultrafast)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ff
+from vidspec.errors import StitchError
 from vidspec.media.placement import caption_cues, measure, plan_scenes, total_duration
 from vidspec.media.probe import ffmpeg_exe
 from vidspec.media.stitch import ffmpeg_engine, stitch
@@ -188,14 +188,19 @@ def test_a_damaged_segment_is_encoded_again(tmp_path: Path, media: dict[str, Pat
     assert errors == "" and len(frames) == round(again.duration * FPS)
 
 
-def test_without_a_segment_cache_nothing_is_left_behind(tmp_path: Path, media: dict[str, Path]) -> None:
+def test_without_a_segment_cache_nothing_is_left_behind(
+    tmp_path: Path, media: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vidspec.media.stitch as stitching
+
     tl = replace(_film(tmp_path, media), segments=None)
-    res = stitch(tl)
+    assert stitch(tl).method == "single-graph"  # a short film, built once: one filter graph
+    monkeypatch.setattr(stitching, "SINGLE_GRAPH_MAX_SCENES", 4)
+    res = stitch(tl, force=True)  # a longer one: segments, in a private temp dir
     assert res.method == "segments" and len(res.segments_encoded) == 7
     assert sorted(p.name for p in tl.output.parent.iterdir()) == [
         "film.mp4", "film.mp4.manifest.json", "film.srt", "film.vtt",
     ]  # fmt: skip
-    shutil.rmtree(tl.output.parent)
 
 
 def _md5s(args: list[str]) -> list[str]:
@@ -241,3 +246,14 @@ def test_a_crossfade_encoded_alone_seeks_to_the_same_frames(tmp_path: Path, rate
         ["-copyts", "-ss", f"{(window[0] - FPS) / FPS:.6f}", "-i", str(clips["b"]), "-vf", ",".join(seeked)]
     )
     assert len(ref) == 12 and got == ref
+
+
+def test_a_failing_segment_job_is_a_stitch_error_and_leaves_nothing(
+    tmp_path: Path, media: dict[str, Path]
+) -> None:
+    tl = replace(_film(tmp_path, media), preset="nosuch")
+    with pytest.raises(StitchError, match="ffmpeg failed"):
+        stitch(tl)
+    assert list(tl.output.parent.iterdir()) == []
+    assert tl.segments is not None and not list((tl.segments / "objects").rglob("*.mp4"))
+    assert not [p for p in (tl.segments / "tmp").iterdir()]  # no half-written segment

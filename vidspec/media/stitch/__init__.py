@@ -90,7 +90,11 @@ from vidspec.media.stitch.segments import SegmentRun, encode_segments, plan_segm
 from vidspec.media.timeline import Timeline
 from vidspec.store.cache import LocalStore, verify_file
 
-__all__ = ["ENGINE_VERSION", "StitchResult", "stitch"]
+__all__ = ["ENGINE_VERSION", "SINGLE_GRAPH_MAX_SCENES", "StitchResult", "stitch"]
+
+# Without a segment cache (nothing can be reused), films up to this many scenes are drawn by one filter
+# graph: it uses ~28 MiB a scene, below two segment jobs (~740 MiB at 720p) up to here, for the same CPU.
+SINGLE_GRAPH_MAX_SCENES = 12
 
 
 def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool = False) -> StitchResult:
@@ -132,6 +136,11 @@ def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool 
         elif fast:
             ffmpeg_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress, fast=True)
             method = "fast-path"
+        elif timeline.segments is None and len(timeline.scenes) <= SINGLE_GRAPH_MAX_SCENES:
+            # Nothing to keep segments in and a short film: one graph, one process (measured: same CPU,
+            # less memory up to here; see bench/stitch.py --long)
+            ffmpeg_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress)
+            method = "single-graph"
         else:
             idents = [scene["video"] for scene in inputs["scenes"]]
             segs = plan_segments(timeline, places, measured.clips, idents, cues)

@@ -24,7 +24,7 @@ import os
 import threading
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -44,10 +44,6 @@ SegmentKind = Literal["scene", "crossfade"]
 # ffmpeg runs at a time: two fill the cores while the other starts up or drains its encoder; each holds at
 # most two clips, so memory stays flat in the number of scenes
 JOBS = 2
-
-
-class StitchCancelled(Exception):
-    """Raised inside a job's progress callback to stop its ffmpeg when another job failed."""
 
 
 @dataclass(frozen=True)
@@ -238,7 +234,7 @@ def encode_segments(
 
         def report(t: float, _: float) -> None:
             if stop.is_set():  # another job failed or was interrupted: stop this ffmpeg too
-                raise StitchCancelled
+                raise CancelledError  # only ever seen by this job: the first failure is what is raised
             with lock:
                 done[k] = t
                 if progress is not None:
