@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,11 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 @pytest.fixture(autouse=True)
 def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's real key or cache dir must never leak into a test.
-    for name in ("RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL", "VIDSPEC_CACHE_DIR", "VIDSPEC_ALLOW_PATHS"):
+    for name in (
+        "RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL", "VIDSPEC_CACHE_DIR", "VIDSPEC_ALLOW_PATHS",
+        "VIDSPEC_CACHE_URL", "VIDSPEC_LEASE_TTL", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     os.environ.setdefault("COLUMNS", "160")
 
@@ -56,3 +61,73 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     m["hush"] = d / "hush.wav"
     _ff("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "1.0", str(m["hush"]))
     return m
+
+
+# ---- a real S3 API on loopback (moto's server mode) for the team cache ------------------------------------
+
+AWS_SECRET = "aws-secret-not-real-5b1e9d"  # the leak tests grep for it
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class S3Server:
+    """moto's ThreadedMotoServer on 127.0.0.1 at a free port; ``stop`` closes the port (a store that is down)."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            self.running = False
+            self._server.stop()
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.url, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key=AWS_SECRET,
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[S3Server], None]:
+    """Point the AWS environment (as a user would set it) at a server."""
+
+    def point(server: S3Server) -> None:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
+
+    return point
+
+
+@pytest.fixture
+def team_bucket(s3_server: S3Server, s3_env: Callable[[S3Server], None]) -> str:
+    """A new bucket on the shared server, the AWS environment pointing at it; returns the --cache-url."""
+    import uuid
+
+    s3_env(s3_server)
+    bucket = f"team-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    return f"s3://{bucket}/films"

@@ -7,9 +7,17 @@ reaches the command line; app/cli.py is the one place that turns an exception in
     ├── VidspecError              exit 1   told to the user in one line, "vidspec: <message>"; str() is the message
     │   ├── SpecError             exit 1   the spec has errors; carries ``diagnostics`` (the core's Diagnostics)
     │   ├── ConfigError           exit 1   bad environment: RUNWAYML_API_SECRET missing, a directory not writable
+    │   │   └── TeamCacheDenied   exit 1   the team cache refused the credentials (403), or has no such bucket
+    │   ├── TeamCacheDown         exit 1   the team cache is unreachable (refused, timeout, 5xx): the build warns
+    │   │                                  once and goes on with the local cache alone
     │   ├── BudgetExceeded        exit 1   the build would spend more than the budget allows
     │   ├── ConsentRequired       exit 1   spending needs an explicit yes (--yes) that was not given
     │   ├── LockedError           exit 1   a --locked build would need to generate something
+    │   ├── PlanFileError         exit 1   a saved plan (plan --out) is malformed, edited, or names a spec
+    │   │                                  outside its folder
+    │   ├── StalePlan             exit 1   a saved plan no longer matches the spec, its inputs or the cache
+    │   ├── UnknownTarget         exit 1   --target or --replace names no scene or asset of the spec (with a
+    │   │                                  did-you-mean), or an asset that takes no seed
     │   ├── StitchError           exit 1   the final video could not be assembled
     │   ├── ExportError           exit 1   the cut could not be exported as a timeline (assets not built)
     │   ├── WriteError            exit 1   a file could not be written (full disk, read-only, no permission):
@@ -58,6 +66,7 @@ __all__ = [
     "ApiIssue",
     "AssetFailed",
     "OutputExpired",
+    "PlanFileError",
     "AuthError",
     "BadRequest",
     "BudgetExceeded",
@@ -74,11 +83,15 @@ __all__ = [
     "ServerError",
     "SpecError",
     "SpeechUnavailable",
+    "StalePlan",
     "StandinError",
     "StitchError",
     "TaskFailed",
     "TaskNotFound",
+    "TeamCacheDenied",
+    "TeamCacheDown",
     "TransportError",
+    "UnknownTarget",
     "UnknownVoice",
     "VidspecError",
     "WriteError",
@@ -135,6 +148,39 @@ class ConsentRequired(VidspecError):
 
 class LockedError(VidspecError):
     """A --locked build found an asset that is not in the cache and would have to be generated."""
+
+    exit_code = 1
+
+
+class PlanFileError(VidspecError):
+    """A saved plan that cannot be applied as it is: malformed, changed by hand, or naming a spec elsewhere."""
+
+    exit_code = 1
+
+
+class TeamCacheDenied(ConfigError):
+    """The team cache refused vidspec's credentials (403) or does not exist: a misconfiguration, told before
+    anything is spent. Never carries a credential."""
+
+    exit_code = 1
+
+
+class StalePlan(VidspecError):
+    """A saved plan no longer matches the spec, an input or the cache: applying it would not do what was
+    reviewed. Raised before anything is spent."""
+
+    exit_code = 1
+
+
+class UnknownTarget(VidspecError):
+    """A --target or --replace that names no scene or asset of the spec, or that cannot be re-rolled."""
+
+    exit_code = 1
+
+
+class TeamCacheDown(VidspecError):
+    """The team cache cannot be reached now (connection refused, a timeout, a 5xx): builds go on with the
+    local cache alone, after one warning."""
 
     exit_code = 1
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from vidspec.app.workspace import PREVIEW, RUNWAY, Workspace
 from vidspec.backends.executor import AssetFailed, BuildReport, Emit, Executor, Producer
+from vidspec.backends.footage import WithFootage
 from vidspec.backends.runway.config import KEY_ENV, RunwayConfig
 from vidspec.core.budget import Attempt, BudgetStatus, Limits, Spend, over_budget, tally
 from vidspec.core.diagnostics import Diagnostic, error
+from vidspec.core.graph import Asset
 from vidspec.core.lock import Lock, LockEntry
 from vidspec.core.plan import Plan
 from vidspec.errors import (
@@ -48,6 +50,12 @@ class BuildOptions:
     runway: RunwayConfig = field(default_factory=RunwayConfig.from_env)  # the CLI passes the one it read
     resubmit_ambiguous: bool = False  # send again creates that may already have been billed
     allow_paths: tuple[Path, ...] = ()  # folders outside the project inputs may come from (--allow-path)
+    targets: tuple[str, ...] = ()  # --target: these scenes or assets and what they depend on
+    replace: tuple[str, ...] = ()  # --replace: a new take of each asset, with a new seed
+    seeds: dict[str, int] | None = None  # the seeds of --replace's takes, when a saved plan fixed them
+    # A saved plan this build applies: checked against the fresh plan before anything is spent.
+    saved: Callable[[Workspace, Plan], None] | None = None
+    cache_url: str | None = None  # the team cache (--cache-url; VIDSPEC_CACHE_URL when None)
 
 
 @dataclass
@@ -62,6 +70,8 @@ class BuildOutcome:
     notices: list[str] = field(default_factory=list)
     budget: BudgetStatus | None = None  # both limits as this build started (a Runway build)
     committed: Spend | None = None  # what this build committed: charged, in flight, possibly billed
+    outputs: list[Path] = field(default_factory=list)  # every final cut written (`outputs:`), in order
+    stitches: list[Any] = field(default_factory=list)  # and how each went
 
 
 @dataclass(frozen=True)
@@ -98,11 +108,7 @@ def _check_output(ws: Workspace, output: Path) -> None:
     ws.refuse_outputs_outside(output)
     if output.is_dir():
         raise ConfigError(f"the output path {output} is a directory; set output.path to a file")
-    protected = {ws.spec.resolve(), lock_path(ws.spec)}
-    protected |= {p.resolve() for a in ws.graph.assets for p in a.files()}
-    if ws.graph.project.music is not None:
-        protected.add((ws.graph.base / ws.graph.project.music.path).resolve())
-    if output.resolve() in protected:
+    if output.resolve() in ws.protected_files():
         raise ConfigError(f"the output path {output} is an input of the project; it would be overwritten")
 
 
@@ -168,15 +174,25 @@ def build(
 ) -> BuildOutcome:
     # --max-credits caps what this run commits (checked against the spend, below), not a build from nothing.
     ws = Workspace.open(
-        spec, cache_dir=options.cache_dir, namespace=options.backend, allow=options.allow_paths
+        spec,
+        cache_dir=options.cache_dir,
+        namespace=options.backend,
+        allow=options.allow_paths,
+        targets=options.targets,
+        replace=options.replace,
+        seeds=options.seeds,
+        cache_url=options.cache_url,
     )
     plan = ws.plan(runway=options.runway)  # verifies the cache; asks Runway about tasks of damaged files
+    if options.saved is not None:
+        options.saved(ws, plan)  # the saved plan is stale: refused before anything is spent
     over = over_budget(plan.total_credits, plan.budget)
     if over is not None:
         raise BudgetExceeded(over)
     if options.locked:
         _locked_check(ws, plan)
-    output = ws.output_path()
+    outputs = ws.outputs()
+    output = outputs[0][1]
     emit(
         {
             "event": "plan",
@@ -185,18 +201,23 @@ def build(
             "to_spend_credits": plan.to_spend_credits if options.backend == RUNWAY else 0,
             "assets": len(plan.rows),
             "output": str(output),
+            "outputs": [str(path) for _, path in outputs],
         }
     )
-    _check_output(ws, output)
-    _check_writable(ws, plan, output, options.backend)
+    for _, path in outputs:
+        _check_output(ws, path)
+        _check_writable(ws, plan, path, options.backend)
     _check_inputs(ws)
     money: tuple[BudgetStatus, Spend] | None = None
     with ws.cache.exclusive(), _stops_explained(ws, options.backend, "run"):
+        assets = run_set(ws)
         if options.backend == RUNWAY:
-            report, notices, money = _run_runway(ws, plan, options, emit, confirm)
+            report, notices, money = _run_runway(ws, plan, options, emit, confirm, assets)
         else:
-            report, notices = _run_preview(ws, emit)
+            report, notices = _run_preview(ws, emit, assets)
     outcome = BuildOutcome(ws, plan, report, notices=notices)
+    if ws.team is not None:  # the team cache's warnings: down (once), damaged objects ignored
+        outcome.notices[:0] = ws.team.warnings
     if money is not None:
         outcome.budget, outcome.committed = money
     if options.backend == RUNWAY:
@@ -205,34 +226,45 @@ def build(
             outcome.ledger = _write_ledger(ws, plan, report, output, outcome)
     if report.failed or not options.stitch:
         return outcome
+    missing = unbuilt(ws, report)
+    if missing:
+        outcome.notices.append(
+            f"not stitching {output.name}: {len(missing)} scene{'s are' if len(missing) > 1 else ' is'} not "
+            f"built yet ({', '.join(missing)}); build without --target to make the film"
+        )
+        return outcome
     from vidspec.media.stitch import stitch
     from vidspec.media.timeline import build_timeline
 
     paths = {r.name: r.path for r in report.results if r.path is not None}
     # The stitcher checks every clip against the sha256 it was verified with, right before cutting.
     checksums = {str(r.path): r.output_sha256 for r in report.results if r.path and r.output_sha256}
-    timeline = build_timeline(
-        ws.graph,
-        paths,
-        ws.keys,
-        output,
-        preset="veryfast" if options.backend == PREVIEW else None,
-        checksums=checksums,
-        loudness_cache=ws.cache.root / "loudness",
-    )
-    emit({"event": "stitch", "state": "start", "output": str(output)})
-    with _stops_explained(ws, options.backend, "finish", output):
-        outcome.stitch = stitch(timeline, progress=on_stitch_progress, force=options.force_stitch)
-    outcome.output = output
-    emit(
-        {
-            "event": "stitch",
-            "state": "skipped" if outcome.stitch.skipped else "done",
-            "output": str(output),
-            "duration": outcome.stitch.duration,
-            "fast_path": outcome.stitch.fast_path,
-        }
-    )
+    for out, path in outputs:  # every final cut from the same cached assets, each reframed for its frame
+        timeline = build_timeline(
+            ws.graph,
+            paths,
+            ws.keys,
+            path,
+            preset="veryfast" if options.backend == PREVIEW else None,
+            checksums=checksums,
+            out=out,
+            loudness_cache=ws.cache.root / "loudness",
+        )
+        emit({"event": "stitch", "state": "start", "output": str(path)})
+        with _stops_explained(ws, options.backend, "finish", path):
+            done = stitch(timeline, progress=on_stitch_progress, force=options.force_stitch)
+        outcome.outputs.append(path)
+        outcome.stitches.append(done)
+        emit(
+            {
+                "event": "stitch",
+                "state": "skipped" if done.skipped else "done",
+                "output": str(path),
+                "duration": done.duration,
+                "fast_path": done.fast_path,
+            }
+        )
+    outcome.output, outcome.stitch = output, outcome.stitches[0]
     return outcome
 
 
@@ -303,7 +335,22 @@ def _after_write_error(ws: Workspace, backend: str, phase: str, code: int | None
     )
 
 
-def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
+def run_set(ws: Workspace) -> list[Asset]:
+    """What the executor runs: every asset, or with --target the selection and whatever else is cached (so
+    the film can be cut when nothing is missing). A cached asset costs nothing and is only verified."""
+    if ws.selection is None:
+        return list(ws.graph.assets)
+    store = ws.store
+    return [a for a in ws.graph.assets if a.name in ws.selection or store.check(ws.keys[a.name]).ok]
+
+
+def unbuilt(ws: Workspace, report: BuildReport) -> list[str]:
+    """The scenes with an asset this build did not have (a --target build leaves others alone)."""
+    have = {r.name for r in report.results if r.path is not None}
+    return list(dict.fromkeys(a.scene_id for a in ws.graph.assets if a.name not in have))
+
+
+def _run_preview(ws: Workspace, emit: Emit, assets: list[Asset]) -> tuple[BuildReport, list[str]]:
     from vidspec.backends.preview.producer import PreviewProducer
     from vidspec.media.timeline import output_ratio
 
@@ -314,18 +361,22 @@ def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
     producer = PreviewProducer(
         ws.store,
         out_ratio=output_ratio(ws.graph),
-        fps=ws.graph.project.output.fps,
+        fps=ws.outputs()[0][0].output.fps,  # the first cut's rate (the stitcher converts for the others)
         narration_texts=texts,
     )
-    report = _execute(ws, producer, emit)
+    report = _execute(ws, producer, emit, assets)
     return report, producer.notices
 
 
 def _execute(
-    ws: Workspace, producer: Producer, emit: Emit, regenerate: frozenset[str] = frozenset()
+    ws: Workspace,
+    producer: Producer,
+    emit: Emit,
+    assets: list[Asset],
+    regenerate: frozenset[str] = frozenset(),
 ) -> BuildReport:
-    executor = Executor(ws.store, producer, emit, regenerate=regenerate)
-    return asyncio.run(executor.run(list(ws.graph.assets), ws.keys))
+    executor = Executor(ws.store, WithFootage(producer, ws.store), emit, regenerate=regenerate, team=ws.team)
+    return asyncio.run(executor.run(assets, ws.keys))
 
 
 def spend_log(ws: Workspace) -> SpendLog:
@@ -395,7 +446,12 @@ def budget_diagnostics(ws: Workspace, status: BudgetStatus) -> list[Diagnostic]:
 
 
 def _run_runway(
-    ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit, confirm: Callable[[Plan], bool]
+    ws: Workspace,
+    plan: Plan,
+    options: BuildOptions,
+    emit: Emit,
+    confirm: Callable[[Plan], bool],
+    assets: list[Asset],
 ) -> tuple[BuildReport, list[str], tuple[BudgetStatus, Spend]]:
     from vidspec.backends.runway.client import RunwayClient
     from vidspec.backends.runway.producer import Budget, RunwayOptions, RunwayProducer
@@ -411,7 +467,7 @@ def _run_runway(
     )
     refetch = sum(1 for r in plan.rows if r.refetch)
     if to_spend == 0 and not pending and not refetch:
-        return _execute(ws, _CachedOnly(), emit), notices, (status, Spend())
+        return _execute(ws, _CachedOnly(), emit, assets), notices, (status, Spend())
     if not options.runway.has_key and to_spend == 0 and not pending:
         raise ConfigError(
             f"{refetch} cached file{'s' if refetch > 1 else ''} must be fetched again from Runway (free: "
@@ -461,8 +517,10 @@ def _run_runway(
             try:
                 # A damaged or missing file is created anew only when this plan priced it (its task is gone).
                 regenerate = frozenset(r.key for r in plan.rows if r.spends)
-                executor = Executor(ws.store, producer, emit, regenerate=regenerate)
-                return await executor.run(list(ws.graph.assets), ws.keys)
+                executor = Executor(
+                    ws.store, WithFootage(producer, ws.store), emit, regenerate=regenerate, team=ws.team
+                )
+                return await executor.run(assets, ws.keys)
             finally:
                 held.update(producer.held)
 
@@ -515,6 +573,9 @@ class _CachedOnly:
 def _write_lock(ws: Workspace, report: BuildReport) -> Path:
     lock = Lock()
     by_name = ws.graph.by_name()
+    made = {r.name for r in report.results}
+    if ws.lock is not None:  # a --target build leaves what it did not run as the lockfile had it
+        lock.assets.update({n: e for n, e in ws.lock.assets.items() if n in by_name and n not in made})
     for r in report.results:
         hit = ws.store.get(r.key)
         if hit is None:
@@ -532,6 +593,7 @@ def _write_lock(ws: Workspace, report: BuildReport) -> Path:
             credits_estimated=asset.credits,
             credits_charged=rec.credits_charged,
             parts=ws.parts[r.name],
+            reroll=ws.takes[r.name].lock_note() if r.name in ws.takes else None,
         )
     if ws.lock is not None and ws.lock.dumps() == lock.dumps():
         return lock_path(ws.spec)

@@ -18,12 +18,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from vidspec.core.graph import Asset
+from vidspec.backends.stills import stills_for
+from vidspec.backends.team import claim_or_wait, renewing
+from vidspec.core.graph import Asset, Still
 from vidspec.core.hashing import file_sha256
 from vidspec.errors import AssetFailed as AssetFailed  # producers raise it; defined in errors.py
 from vidspec.errors import ProbeError
 from vidspec.media.probe import MediaInfo, probe
 from vidspec.store.cache import Check, LocalStore, Record, now, verify_file
+from vidspec.store.lease import LeaseInfo
+from vidspec.store.tiered import TeamTier
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -166,9 +170,16 @@ def _changed_input(deps: list[AssetResult]) -> str | None:
 
 class Executor:
     def __init__(
-        self, store: LocalStore, producer: Producer, emit: Emit, *, regenerate: Collection[str] = ()
+        self,
+        store: LocalStore,
+        producer: Producer,
+        emit: Emit,
+        *,
+        regenerate: Collection[str] = (),
+        team: TeamTier | None = None,
     ) -> None:
         self.store = store
+        self.team = team  # the team cache: leases before creates, uploads after
         self.producer = producer
         self.emit = emit
         # Keys whose damaged or missing object the plan priced as a new create (its task is gone); every
@@ -282,10 +293,19 @@ class Executor:
                 return self._result(asset, key, "skipped", error=f"needs '{name}', which failed")
             dep_paths[name] = dep.path
             dep_results.append(dep)
+        if not refetch and any(isinstance(r, Still) for _, r in asset.inputs()):
+            try:  # frames of other scenes' clips (continuity), extracted once and cached
+                dep_keys = {d.name: d.key for d in dep_results}
+                dep_paths.update(await asyncio.to_thread(stills_for, self.store, asset, dep_paths, dep_keys))
+            except AssetFailed as exc:
+                self._event(asset, "failed", message=str(exc))
+                return self._result(asset, key, "failed", error=str(exc))
         if not refetch:
             self._event(asset, "waiting")
         if refetch:
             result = await self._refetch(asset, key, found, dep_paths)
+            if self.team is not None and result.state == "refetched":
+                await asyncio.to_thread(self.team.publish, key)
         else:
             if found.state == "damaged":  # a planned create replaces it; the bad file is kept aside
                 await asyncio.to_thread(self.store.quarantine, key)
@@ -294,7 +314,33 @@ class Executor:
                 self._event(asset, "failed", message=bad)
                 result = self._result(asset, key, "failed", error=bad)
             else:
-                result = await self._make(asset, key, dep_paths)
+                result = await self._make_once(asset, key, dep_paths)
+        return result
+
+    async def _make_once(self, asset: Asset, key: str, dep_paths: Mapping[str, Path]) -> AssetResult:
+        """With a team cache: one builder pays. Claim the lease; when another builder holds it, wait for its
+        output and download it. The holder uploads what it made, verified, before releasing its lease."""
+        team = self.team
+        if team is None:
+            return await self._make(asset, key, dep_paths)
+
+        def waiting(holder: LeaseInfo) -> None:
+            self._event(asset, "waiting", message=f"being generated elsewhere by {holder.describe()}")
+
+        if await claim_or_wait(team, key, asset.name, waiting) == "fetched":
+            found = await asyncio.to_thread(self.store.check, key)
+            if found.ok and found.record is not None:
+                rec = found.record
+                note = "made by another builder; downloaded from the team cache"
+                self._event(asset, "cached", message=note)
+                return self._result(
+                    asset, key, "cached", credits_charged=0, task_id=rec.task_id, path=found.path,
+                    duration=rec.duration, output_sha256=rec.output_sha256, note=note,
+                )  # fmt: skip
+        async with renewing(team, key, asset.name):
+            result = await self._make(asset, key, dep_paths)
+            if result.state == "done":
+                await asyncio.to_thread(team.publish, key)
         return result
 
     async def _refetch(

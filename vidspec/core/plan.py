@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from vidspec.core.budget import budget_limit, within_budget
-from vidspec.core.graph import Asset, AssetRef, FileRef, Graph
+from vidspec.core.graph import Asset, FileRef, Graph, dep_of
 from vidspec.core.lock import Lock
 from vidspec.core.requests import field_of, sent_fields
 
 Action = Literal["cached", "create", "regenerate", "reuse", "refetch"]
 ReasonCode = Literal[
     "cached", "new", "missing", "same_request", "dep_regenerated", "changed", "damaged", "file_missing",
-    "task_gone",
+    "task_gone", "replaced",
 ]  # fmt: skip
 CacheState = Literal["cached", "absent", "missing", "damaged"]
+Tier = Literal["local", "team"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class CacheStatus:
 
     state: CacheState
     refetchable: bool = True
+    tier: Tier = "local"  # cached: which cache tier had it (team: fetched from the team cache, verified)
+    elsewhere: str | None = None  # not cached, but another builder holds the lease on it (who, in words)
 
 
 # A cache lookup: key -> whether the output is there (a bool), or a CacheStatus. Injected, so the plan itself
@@ -58,6 +61,8 @@ class PlanRow:
     key: str
     action: Action
     reason: Reason
+    tier: Tier | None = None  # cached rows: the tier the output came from
+    elsewhere: str | None = None  # a create another builder is making now (a build waits for it)
 
     @property
     def cached(self) -> bool:
@@ -79,6 +84,7 @@ class Plan:
     graph: Graph
     rows: tuple[PlanRow, ...]
     budget: float | None
+    removed: tuple[str, ...] = ()  # assets in the lockfile that the spec no longer has, by name
 
     @property
     def total_credits(self) -> int:
@@ -107,7 +113,7 @@ def _changes(
     for wire in sorted(set(old) ^ set(new) | {f for f in new if f in old and old[f] != new[f]}):
         name = sent.get(wire) or field_of(wire)
         refs = [ref for f, ref in asset.inputs() if f == name] if wire in sent else []
-        regen = [r.name for r in refs if isinstance(r, AssetRef) and r.name in regenerated]
+        regen = [d for r in refs if (d := dep_of(r)) is not None and d in regenerated]
         if regen:
             return Reason("dep_regenerated", dependency=by_name[regen[0]])
         if any(isinstance(r, FileRef) and r.path is not None for r in refs):
@@ -127,7 +133,9 @@ def make_plan(
     lookup: Lookup,
     lock: Lock | None = None,
     budget: float | None = None,
+    replaced: Collection[str] = (),
 ) -> Plan:
+    """``replaced``: assets re-rolled by this build (--replace): a new take, whatever the lockfile says."""
     rows: list[PlanRow] = []
     first_by_key: dict[str, str] = {}
     regenerated: set[str] = set()
@@ -137,7 +145,7 @@ def make_plan(
         found = lookup(key)
         status = found if isinstance(found, CacheStatus) else CacheStatus("cached" if found else "absent")
         if status.state == "cached":
-            rows.append(PlanRow(asset, key, "cached", Reason("cached")))
+            rows.append(PlanRow(asset, key, "cached", Reason("cached"), tier=status.tier))
             continue
         if key in first_by_key:
             rows.append(PlanRow(asset, key, "reuse", Reason("same_request", same_as=first_by_key[key])))
@@ -153,11 +161,16 @@ def make_plan(
             continue
         regenerated.add(asset.name)
         entry = lock.assets.get(asset.name) if lock else None
-        if entry is None:
-            rows.append(PlanRow(asset, key, "create", Reason("new")))
+        if asset.name in replaced:
+            row = PlanRow(asset, key, "create" if entry is None else "regenerate", Reason("replaced"))
+        elif entry is None:
+            row = PlanRow(asset, key, "create", Reason("new"))
         elif entry.key == key:
-            rows.append(PlanRow(asset, key, "regenerate", Reason("missing")))
+            row = PlanRow(asset, key, "regenerate", Reason("missing"))
         else:
             why = _changes(asset, entry.parts, parts.get(asset.name, {}), regenerated, by_name)
-            rows.append(PlanRow(asset, key, "regenerate", why))
-    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget))
+            row = PlanRow(asset, key, "regenerate", why)
+        # Priced all the same: if the other builder fails, this build makes it.
+        rows.append(replace(row, elsewhere=status.elsewhere) if status.elsewhere else row)
+    gone = tuple(sorted(set(lock.assets) - set(by_name))) if lock else ()
+    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget), gone)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from vidspec.app.views.plan_summary import summary_line
 from vidspec.core.budget import BudgetStatus, Spend
-from vidspec.core.plan import Plan, Reason
+from vidspec.core.graph import Asset
+from vidspec.core.outputs import project_outputs
+from vidspec.core.plan import Plan, PlanRow, Reason
+from vidspec.core.plan_summary import plan_counts
 from vidspec.core.pricing import usd
+from vidspec.core.validate import project_name
 
 ACTION_STYLE = {
     "cached": "green", "create": "yellow", "regenerate": "magenta", "reuse": "cyan", "refetch": "blue",
@@ -40,6 +46,8 @@ def reason_text(reason: Reason) -> str:
         return CACHE_WORDS["missing"]
     if reason.code == "task_gone":
         return f"{CACHE_WORDS[reason.cache or 'missing']}, and its task is gone from Runway"
+    if reason.code == "replaced":
+        return "--replace: a new take with a new seed"
     if reason.code == "same_request":
         return f"same request as '{reason.same_as}'"
     if reason.code == "dep_regenerated" and reason.dependency is not None:
@@ -47,6 +55,53 @@ def reason_text(reason: Reason) -> str:
         return f"depends on regenerated {KIND_LABELS[dep.kind]} '{dep.scene_id}'"
     words = [f"{FIELD_WORDS.get(c.field, c.field)} {CHANGE_WORDS[c.change]}" for c in reason.changes]
     return ", ".join(words) or "request changed"
+
+
+def row_reason(row: PlanRow) -> str:
+    """The reason in words, with the cache tier of a hit and a lease another builder holds."""
+    if row.cached:
+        return f"cached ({row.tier})" if row.tier == "team" else "cached"
+    text = reason_text(row.reason)
+    if row.elsewhere:
+        text += f"; being generated elsewhere by {row.elsewhere}: a build waits for it"
+    return text
+
+
+def asset_label(asset: Asset) -> str:
+    """What a plan row calls an asset: its kind, your footage, or the clip made for one output frame."""
+    if asset.is_footage:
+        return "your footage"
+    if asset.for_ratio is not None:
+        return f"video for {asset.for_ratio}"
+    return KIND_LABELS[asset.kind]
+
+
+def outputs_json(plan: Plan) -> list[dict[str, Any]]:
+    """The final cuts a build writes (paths as the spec gives them, relative to its folder)."""
+    g = plan.graph
+    name = project_name(g.project, Path(plan.spec))
+    return [
+        {"path": out.path or f"build/{name}.mp4", "ratio": out.ratio, "fit": out.output.fit}
+        for out in project_outputs(g.project, g.scenes, name)
+    ]
+
+
+def take_label(asset: Asset, takes: int) -> str:
+    """An asset in words (asset_label); a take of a scene with several says which one the film uses."""
+    label = asset_label(asset)
+    if takes > 1 and asset.kind == "video":
+        label += f" take {asset.take}/{takes}" + (" (in the film)" if asset.take == 1 else "")
+    return label
+
+
+def takes_note(scene: dict[str, Any], spec: str) -> str | None:
+    """What `plan` says of a scene with takes: the film uses take 1 until one is picked."""
+    if "takes" not in scene:
+        return None
+    return (
+        f"scene '{scene['id']}': {scene['takes']} takes, priced as {scene['takes']} creates; the film uses take "
+        f"{scene['film_take']} until you choose one with `vidspec pick {spec} {scene['id']} TAKE`"
+    )
 
 
 def plan_json(
@@ -67,21 +122,26 @@ def plan_json(
     scenes = []
     for rs in plan.graph.scenes:
         rows = [r for r in plan.rows if r.asset.scene_id == rs.id]
+        takes = int(rs.get("takes") or 1)
         scenes.append({
             "id": rs.id,
             "credits": sum(r.asset.credits for r in rows),
+            **({"takes": takes, "film_take": 1} if takes > 1 else {}),
             "assets": [{
                 "kind": r.asset.kind,
-                "label": KIND_LABELS[r.asset.kind],
+                "label": take_label(r.asset, takes),
+                **({"take": r.asset.take, "seed": r.asset.seed} if takes > 1 and r.asset.kind == "video" else {}),
                 "name": r.asset.name,
                 "model": r.asset.row.model,
                 "endpoint": r.asset.row.endpoint,
                 "credits": r.asset.credits,
                 "cached": r.cached,
                 "action": r.action,
-                "reason": reason_text(r.reason),
+                "reason": row_reason(r) + (" (cut locally, free)" if r.asset.is_footage else ""),
                 "reason_code": r.reason.code,
                 "key": r.key,
+                "tier": r.tier,
+                "elsewhere": r.elsewhere,
             } for r in rows],
         })  # fmt: skip
     data = {
@@ -95,9 +155,14 @@ def plan_json(
         "budget_left": None if plan.budget is None else plan.budget - plan.total_credits,
         "within_budget": plan.within_budget,
         "scenes": scenes,
+        "outputs": outputs_json(plan),
     }
     if backend is not None:
         data.update(backend=backend, backend_reason=backend_reason, cache_namespace=cache_namespace)
+    counts = plan_counts(plan)
+    data["counts"] = counts.as_dict()
+    data["summary"] = summary_line(counts.as_dict(), counts.to_spend, free=cache_namespace == "preview")
+    data["removed"] = list(plan.removed)
     if money is not None:
         data.update(budget_json(money))
     return data
@@ -174,7 +239,9 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         first = True
         for a in scene["assets"]:
             style = ACTION_STYLE.get(a["action"], "")
-            why = a["action"] if a["action"] == "cached" else f"{a['action']}: {a['reason']}"
+            why = a["reason"] if a["action"] == "cached" else f"{a['action']}: {a['reason']}"
+            if a.get("tier") == "team":  # downloaded and verified: nothing to pay
+                why += ", 0 credits"
             if a["action"] == "refetch":  # free: the recorded task's output again (preview: rendered again)
                 why = f"refetch (0 credits): {a['reason']}"
             table.add_row(
@@ -188,6 +255,17 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
             first = False
         table.add_row("", "[dim]scene total[/]", "", f"[dim]{scene['credits']}[/]", "", "", end_section=True)
     console.print(table)
+    if len(data.get("outputs") or ()) > 1:
+        cuts = [
+            f"{o['path']} ({o['ratio']}{', fit ' + o['fit'] if o['fit'] else ''})" for o in data["outputs"]
+        ]
+        console.print("outputs, all cut from these assets: " + ", ".join(cuts))
+    for scene in data["scenes"]:
+        note = takes_note(scene, data["spec"])
+        if note is not None:
+            console.print(note)
+    if "summary" in data:
+        console.print(data["summary"], markup=False)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
     spend = f"{data['to_spend_credits']} credits (${data['to_spend_usd']:.2f})"
     if data.get("backend", "runway") == "runway":
