@@ -149,3 +149,24 @@ def test_outputs_stay_inside_the_project(tmp_path: Path, capsys: pytest.CaptureF
     elsewhere = tmp_path / "elsewhere"
     code, _, err = run(["export", str(spec), "--backend", "preview", "--out", str(elsewhere)], capsys)
     assert code == 1 and "outside the project" in err and not elsewhere.exists()
+
+
+@pytest.mark.slow
+def test_every_final_cut_gets_its_timeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = copy_examples(tmp_path / "ex") / "creative-control.yaml"  # `outputs:` 16:9 and 9:16
+    code, _, err = run(["build", str(spec), "--backend", "preview", "--json"], capsys)
+    assert code == 0, err
+    code, out, err = run(["export", str(spec), "--backend", "preview", "--json"], capsys)
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [Path(x["path"]).name for x in lines] == [
+        "creative-control.preview.otio",
+        "creative-control-vertical.preview.otio",
+    ]
+    urls = []
+    for line in lines:
+        film = Path(line["path"]).with_suffix(".mp4")
+        back = otio.adapters.read_from_file(line["path"])
+        assert back.duration().to_frames() == imageio_ffmpeg.count_frames_and_secs(str(film))[0]
+        urls.append([c.media_reference.target_url for c in back.video_tracks()[0].find_clips()])
+    assert urls[0] != urls[1]  # each cut takes the clips made for its own frame

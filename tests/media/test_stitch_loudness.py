@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +48,30 @@ def test_loudness_false_keeps_every_sound_as_made(tmp_path: Path, media: dict[st
     # a changed target is a changed output: re-stitched, not skipped
     again = stitch(replace(_tl(tmp_path / "m", media), loudness=LoudnessTarget(-23.0)))
     assert not again.skipped and abs(loudness(again.path).integrated - -23.0) <= 1.0
+
+
+def test_a_picture_only_change_reuses_the_master(
+    tmp_path: Path, media: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vidspec.media.stitch import ffmpeg_engine
+
+    mixed: list[Path] = []
+    real = ffmpeg_engine._premix
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        mixed.append(args[2])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ffmpeg_engine, "_premix", counting)
+    tl = _tl(tmp_path, media, loudness_cache=tmp_path / "lc")
+    first = stitch(tl)
+    assert len(mixed) == 1
+    # another clip for scene b (same length, no sound of its own): the sound is the same, so is its master
+    scenes = (tl.scenes[0], replace(tl.scenes[1], video=media["c2"]), tl.scenes[2])
+    second = stitch(replace(tl, scenes=scenes))
+    assert not second.skipped and len(mixed) == 1
+    assert abs(loudness(second.path).integrated - loudness(first.path).integrated) < 0.2
+    # a changed narration is a changed sound: mixed and measured again
+    voiced = (*scenes[:2], replace(scenes[2], narration=media["nlong"]))
+    stitch(replace(tl, scenes=voiced))
+    assert len(mixed) == 2

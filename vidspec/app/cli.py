@@ -538,13 +538,14 @@ def export(
     as_json: bool,
     allow_paths: tuple[Path, ...],
 ) -> None:
-    """Write the cut as an editable timeline for DaVinci Resolve, Premiere or Final Cut (built assets only)."""
+    """Write the cut as an editable timeline for DaVinci Resolve, Premiere or Final Cut (built assets only):
+    one per final cut, as one line each (one JSON object a line with --json)."""
     from vidspec.app.build import choose_backend
     from vidspec.app.export import export as run_export
     from vidspec.backends.runway.config import RunwayConfig
 
     chosen, _ = choose_backend(backend, RunwayConfig.from_env())
-    res = run_export(
+    results = run_export(
         spec,
         fmt,  # type: ignore[arg-type]  # click.Choice checked it
         out_dir=out_dir,
@@ -553,28 +554,30 @@ def export(
         cache_dir=cache_dir,
         allow=allow_paths,
     )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "path": str(res.path),
-                    "format": res.format,
-                    "frames": res.frames,
-                    "fps": res.fps,
-                    "duration": res.frames / res.fps,
-                    "tracks": res.tracks,
-                    "backend": chosen,
-                    "media": [str(m) for m in res.media],
-                    "copied": res.copied,
-                }
+    for res in results:  # one line per final cut
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "path": str(res.path),
+                        "format": res.format,
+                        "frames": res.frames,
+                        "fps": res.fps,
+                        "duration": res.frames / res.fps,
+                        "tracks": res.tracks,
+                        "backend": chosen,
+                        "media": [str(m) for m in res.media],
+                        "copied": res.copied,
+                    }
+                )
             )
-        )
-    else:
-        click.echo(
-            f"wrote {res.path}: {res.tracks} track{'s' if res.tracks != 1 else ''}, {res.frames} frames at "
-            f"{res.fps} fps ({res.frames / res.fps:.2f} s), {len(res.media)} media file"
-            f"{'s' if len(res.media) != 1 else ''} {'copied beside it' if res.copied else 'referenced in the cache'}"
-        )
+        else:
+            files = f"{len(res.media)} media file{'s' if len(res.media) != 1 else ''}"
+            click.echo(
+                f"wrote {res.path}: {res.tracks} track{'s' if res.tracks != 1 else ''}, {res.frames} frames at "
+                f"{res.fps} fps ({res.frames / res.fps:.2f} s), {files} "
+                f"{'copied beside it' if res.copied else 'referenced in the cache'}"
+            )
 
 
 @cli.command()

@@ -2,7 +2,8 @@
 
 Nothing is generated or stitched: every asset must already be in the cache (``vidspec build``). The
 timeline is the stitcher's (media.timeline, placed by media.placement), converted by media.interchange.
-Files land in ``--out`` (default: the film's folder) as ``<film stem>.otio|.fcpxml|.edl``; media are
+One timeline per final cut (``output``, or each of ``outputs``), in ``--out`` (default: the film's folder)
+as ``<film stem>.otio|.fcpxml|.edl``; media are
 referenced from the cache by absolute path, or with ``--copy-media`` copied into ``<film stem>.media/``
 beside the timeline (the .otio then refers to them by relative path, so the folder can be moved).
 An EDL holds one picture track (CMX 3600 has no room for the sound layout): use .otio or .fcpxml for it.
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from vidspec.app.workspace import Workspace
+from vidspec.core.outputs import OutputSpec
 from vidspec.core.project_root import ProjectPaths
 from vidspec.errors import ConfigError, ExportError, WriteError
 from vidspec.media.loudness import plan_levels
@@ -105,6 +107,34 @@ def export(
     namespace: str = "runway",
     cache_dir: Path | None = None,
     allow: Sequence[Path] = (),
+) -> list[ExportResult]:
+    """One timeline per final cut of the spec (``output``, or each of ``outputs``)."""
+    ws = Workspace.open(spec, cache_dir=cache_dir, namespace=namespace, allow=allow)
+    suffix = FORMATS[fmt][0]
+    project = ProjectPaths.for_spec(ws.spec, allowed=allow, cache=ws.cache.root)
+    films = ws.outputs()
+    for _, film in films:  # every destination checked before anything is measured or written
+        folder = (out_dir if out_dir is not None else film.parent).resolve()
+        _check_output(project, folder / f"{film.stem}{suffix}")
+        if copy_media:
+            _check_output(project, folder / f"{film.stem}.media" / "x")
+    paths, sums = cached_assets(ws)
+    return [
+        _export_one(ws, out, film, paths, sums, fmt, out_dir=out_dir, copy_media=copy_media)
+        for out, film in films
+    ]
+
+
+def _export_one(
+    ws: Workspace,
+    out: OutputSpec,
+    film: Path,
+    paths: Mapping[str, Path],
+    sums: Mapping[str, str],
+    fmt: Format,
+    *,
+    out_dir: Path | None,
+    copy_media: bool,
 ) -> ExportResult:
     import opentimelineio as otio
 
@@ -114,19 +144,12 @@ def export(
 
     from vidspec.media.interchange import Interchange, finish_fcpxml, to_otio
 
-    ws = Workspace.open(spec, cache_dir=cache_dir, namespace=namespace, allow=allow)
-    film = ws.output_path()
     suffix, adapter = FORMATS[fmt]
     folder = (out_dir if out_dir is not None else film.parent).resolve()
     target = folder / f"{film.stem}{suffix}"
     media_dir = folder / f"{film.stem}.media"
-    project = ProjectPaths.for_spec(ws.spec, allowed=allow, cache=ws.cache.root)
-    _check_output(project, target)
-    if copy_media:
-        _check_output(project, media_dir / "x")
-    paths, sums = cached_assets(ws)
     tl = build_timeline(
-        ws.graph, paths, ws.keys, film, checksums=sums, loudness_cache=ws.cache.root / "loudness"
+        ws.graph, paths, ws.keys, film, checksums=sums, out=out, loudness_cache=ws.cache.root / "loudness"
     )
     measured = measure(tl)
     places = plan_scenes(tl, [c.duration for c in measured.clips], measured.narrations)

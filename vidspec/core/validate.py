@@ -26,6 +26,7 @@ from vidspec.core.spec import (
     Dub,
     FrameRef,
     GeneratedImage,
+    Loudness,
     Music,
     Narration,
     Output,
@@ -41,7 +42,7 @@ from vidspec.core.timing import Timing
 # Which model describes the mapping at a data path (for "did you mean" on unknown keys).
 _CHILD_MODELS: dict[str, type[BaseModel]] = {
     "output": Output, "outputs": Output, "ratio_overrides": RatioOverride, "defaults": Defaults, "music": Music, "dub": Dub, "image": GeneratedImage,
-    "narration": Narration, "sfx": Sfx, "references": ReferenceImage, "scenes": Scene,
+    "narration": Narration, "sfx": Sfx, "references": ReferenceImage, "scenes": Scene, "loudness": Loudness,
 }  # fmt: skip
 _TYPE_WORDS = {
     "int_type": "a whole number", "int_from_float": "a whole number", "float_type": "a number",

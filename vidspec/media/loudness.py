@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vidspec.core.hashing import file_sha256
+from vidspec.core.hashing import canonical_json, file_sha256, sha256_hex
 from vidspec.errors import StitchError
 from vidspec.media.placement import AUDIO_RATE
 from vidspec.media.probe import run_ffmpeg
@@ -43,12 +43,15 @@ __all__ = [
     "Levels",
     "Measurement",
     "master_file",
+    "master_key",
     "master_filters",
     "master_gain_db",
     "measure_file",
     "measure_with",
     "parse_loudnorm",
     "plan_levels",
+    "recall_master",
+    "remember_master",
     "unity",
 ]
 MEASURE_FILTER = "loudnorm=print_format=json"  # first pass: figures printed, the audio untouched
@@ -261,3 +264,44 @@ def master_file(mix: Path, out: Path, target: LoudnessTarget) -> None:
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.splitlines()[-6:])
         raise StitchError(f"could not master the mix {mix}:\n{tail}")
+
+
+# ---------------------------------------------------------------- remembered masters
+
+MASTER_VERSION = "master-1"  # in the key: bump when the mastering changes
+
+
+def master_key(
+    graph: str, inputs: Sequence[tuple[Sequence[str], str]], target: LoudnessTarget, ffmpeg: str
+) -> str:
+    """The identity of a mix: its graph, each input it reads (options and content), the target and ffmpeg."""
+    return sha256_hex(
+        canonical_json(
+            {
+                "version": [MASTER_VERSION, MEASURE_VERSION],
+                "graph": graph,
+                "inputs": [[list(pre), ident] for pre, ident in inputs],
+                "target": asdict(target),
+                "ffmpeg": ffmpeg,
+            }
+        )
+    )
+
+
+def recall_master(cache: Path | None, key: str) -> list[str] | None:
+    """The master filters fitted before to the mix ``key`` (the same sound: a picture-only change)."""
+    if cache is None:
+        return None
+    try:
+        filters = json.loads((cache / f"mix-{key}.json").read_text(encoding="utf-8"))["filters"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    ok = isinstance(filters, list) and filters and all(isinstance(f, str) for f in filters)
+    return list(filters) if ok else None
+
+
+def remember_master(cache: Path | None, key: str, filters: Sequence[str]) -> None:
+    if cache is None:
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(cache / f"mix-{key}.json", json.dumps({"filters": list(filters)}) + "\n")

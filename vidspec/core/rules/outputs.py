@@ -13,7 +13,7 @@ from vidspec.core.outputs import OutputSpec
 from vidspec.core.resolve import ResolvedScene
 from vidspec.core.rules.models import check_video_model
 from vidspec.core.rules.text import check_prompt_text
-from vidspec.core.spec import Project
+from vidspec.core.spec import Loudness, Project
 from vidspec.core.timing import Timing
 
 _RATIO = re.compile(r"[1-9]\d{1,4}:[1-9]\d{1,4}")
@@ -33,6 +33,11 @@ def check_output_frames(project: Project, outputs: Sequence[OutputSpec]) -> Iter
         yield error("VS109", "`output` and `outputs` are both set", ("output",),
                     "move `output` into the `outputs` list (one entry per final cut)")  # fmt: skip
     for out in outputs:
+        loud = out.output.loudness
+        if isinstance(loud, Loudness) and loud.true_peak <= loud.integrated:
+            yield error("VS105", f"true_peak {loud.true_peak:g} dBTP is not above integrated {loud.integrated:g} "
+                        "LUFS: no mix is that loud under that ceiling", out.where("loudness", "true_peak"),
+                        "the ceiling sits above the loudness, e.g. integrated -16, true_peak -1")  # fmt: skip
         if out.output.ratio is None:
             continue
         problem = ratio_problem(out.output.ratio)

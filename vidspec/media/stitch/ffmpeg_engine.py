@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from vidspec.core.hashing import file_sha256
 from vidspec.errors import StitchError, WriteError
 from vidspec.media.captions import Cue
 from vidspec.media.loudness import (
@@ -29,12 +31,22 @@ from vidspec.media.loudness import (
     Measurement,
     fit_master,
     limiter_loss,
+    master_key,
     parse_loudnorm,
     plan_levels,
+    recall_master,
+    remember_master,
 )
 from vidspec.media.placement import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, Progress, ScenePlacement, duck_intervals
-from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child, run_ffmpeg
-from vidspec.media.timeline import Timeline
+from vidspec.media.probe import (
+    ClipFacts,
+    ffmpeg_command,
+    ffmpeg_exe,
+    ffmpeg_write_error,
+    popen_child,
+    run_ffmpeg,
+)
+from vidspec.media.timeline import LoudnessTarget, Timeline
 
 __all__ = ["encode", "fast_path_ok", "n", "render", "render_captions", "scene_steps", "video_codec_args"]
 
@@ -57,9 +69,11 @@ class _Inputs:
     def __init__(self) -> None:
         self.args: list[str] = []
         self.count = 0
+        self.files: list[tuple[tuple[str, ...], Path]] = []  # per input: its options and file
 
     def add(self, path: Path, *pre: str) -> int:
         self.args += [*pre, "-i", str(path)]
+        self.files.append((pre, path))
         self.count += 1
         return self.count - 1
 
@@ -311,6 +325,27 @@ def _encode(args: list[str], total: float, progress: Progress | None, log: Path,
 encode = _encode  # the segments run it too
 
 
+def _mastered(chains: list[str], filters: Sequence[str]) -> list[str]:
+    """``chains`` with ``filters`` applied to the summed track, which ends in [aout]."""
+    k = next(i for i, c in enumerate(chains) if c.endswith("[aout]"))
+    return [*chains[:k], f"{chains[k].removesuffix('[aout]')},{','.join(filters)}[aout]", *chains[k + 1 :]]
+
+
+def _mix_key(inputs: _Inputs, audio_chains: list[str], timeline: Timeline, target: LoudnessTarget) -> str:
+    """The sound's identity: its graph and the content of every input it reads (not the picture's)."""
+    sums = dict(timeline.checksums)
+    used = sorted({int(i) for i in re.findall(r"\[(\d+):a\]", ";".join(audio_chains))})
+
+    def ident(path: Path) -> str:
+        try:
+            return sums.get(str(path)) or file_sha256(path)
+        except OSError:
+            raise StitchError(f"input file not found: {path}") from None
+
+    files = [(inputs.files[i][0], f"{i}:{ident(inputs.files[i][1])}") for i in used]
+    return master_key(";".join(audio_chains), files, target, Path(ffmpeg_exe()).name)
+
+
 def _premix(
     input_args: list[str], audio_chains: list[str], tmp: Path, output: Path
 ) -> tuple[Path, Measurement]:
@@ -417,12 +452,19 @@ def render(
         vcodec = video_codec_args(timeline)
     target = timeline.loudness
     if target is not None:
-        mix, bare = _premix(inputs.args, audio_chains, tmp, Path(timeline.output))
-        master = fit_master(bare, lambda gain: limiter_loss(mix, gain, target), target)
-        # the encode takes the mastered mix from the file: the sound inputs and their graph are dropped
-        inputs.args, inputs.count = inputs.args[:picture_args], picture_inputs
-        chains = [c for c in chains if c not in audio_chains]
-        chains.append(f"[{inputs.add(mix)}:a]{','.join(master)}[aout]")
+        key = _mix_key(inputs, audio_chains, timeline, target)
+        master = recall_master(timeline.loudness_cache, key)
+        if master is not None:  # the same sound as a stitch before (only the picture changed): no measuring
+            chains = _mastered(chains, master)
+        else:
+            mix, bare = _premix(inputs.args, audio_chains, tmp, Path(timeline.output))
+            master = fit_master(bare, lambda gain: limiter_loss(mix, gain, target), target)
+            remember_master(timeline.loudness_cache, key, master)
+            # the encode takes the mastered mix from the file: the sound inputs and their graph are dropped
+            inputs.args, inputs.count = inputs.args[:picture_args], picture_inputs
+            inputs.files = inputs.files[:picture_inputs]
+            chains = [c for c in chains if c not in audio_chains]
+            chains.append(f"[{inputs.add(mix)}:a]{','.join(master)}[aout]")
     script = tmp / "graph.txt"
     script.write_text(";\n".join(chains), encoding="utf-8")  # a file: long graphs exceed argv limits
     args = [
