@@ -13,6 +13,11 @@ reaches the command line; app/cli.py is the one place that turns an exception in
     │   ├── BudgetExceeded        exit 1   the build would spend more than the budget allows
     │   ├── ConsentRequired       exit 1   spending needs an explicit yes (--yes) that was not given
     │   ├── LockedError           exit 1   a --locked build would need to generate something
+    │   ├── PlanFileError         exit 1   a saved plan (plan --out) is malformed, edited, or names a spec
+    │   │                                  outside its folder
+    │   ├── StalePlan             exit 1   a saved plan no longer matches the spec, its inputs or the cache
+    │   ├── UnknownTarget         exit 1   --target or --replace names no scene or asset of the spec (with a
+    │   │                                  did-you-mean), or an asset that takes no seed
     │   ├── StitchError           exit 1   the final video could not be assembled
     │   ├── WriteError            exit 1   a file could not be written (full disk, read-only, no permission):
     │   │                                  names the path and the cause (os_error_cause); ``advice`` says what
@@ -60,6 +65,7 @@ __all__ = [
     "ApiIssue",
     "AssetFailed",
     "OutputExpired",
+    "PlanFileError",
     "AuthError",
     "BadRequest",
     "BudgetExceeded",
@@ -75,6 +81,7 @@ __all__ = [
     "ServerError",
     "SpecError",
     "SpeechUnavailable",
+    "StalePlan",
     "StandinError",
     "StitchError",
     "TaskFailed",
@@ -82,6 +89,7 @@ __all__ = [
     "TeamCacheDenied",
     "TeamCacheDown",
     "TransportError",
+    "UnknownTarget",
     "UnknownVoice",
     "VidspecError",
     "WriteError",
@@ -149,9 +157,28 @@ class TeamCacheDenied(ConfigError):
     exit_code = 1
 
 
+class PlanFileError(VidspecError):
+    """A saved plan that cannot be applied as it is: malformed, changed by hand, or naming a spec elsewhere."""
+
+    exit_code = 1
+
+
 class TeamCacheDown(VidspecError):
     """The team cache cannot be reached now (connection refused, a timeout, a 5xx): builds go on with the
     local cache alone, after one warning."""
+
+    exit_code = 1
+
+
+class StalePlan(VidspecError):
+    """A saved plan no longer matches the spec, an input or the cache: applying it would not do what was
+    reviewed. Raised before anything is spent."""
+
+    exit_code = 1
+
+
+class UnknownTarget(VidspecError):
+    """A --target or --replace that names no scene or asset of the spec, or that cannot be re-rolled."""
 
     exit_code = 1
 

@@ -100,14 +100,15 @@ def test_bad_request_fault(fake: FakeRunway, client: httpx.Client) -> None:
 
 
 def test_expired_output_task_gone_and_ttl(client: httpx.Client) -> None:
-    with FakeRunway(latency=0.1, url_ttl=0.3) as fake, httpx.Client(base_url=fake.url, headers=HEADERS) as c:
+    # The TTL leaves room for a loaded machine between the task's end and the second fetch.
+    with FakeRunway(latency=0.1, url_ttl=1.5) as fake, httpx.Client(base_url=fake.url, headers=HEADERS) as c:
         tid = create(c, "text_to_video", T2V)
         url = wait(c, tid)[0]["output"][0]
         fake.inject("expired_output")
         r = httpx.get(url)
         assert r.status_code == 403 and "expired" in r.text
         assert httpx.get(url).status_code == 200
-        time.sleep(0.35)
+        time.sleep(1.55)
         r = httpx.get(url)
         assert r.status_code == 403 and "expired" in r.text
         assert httpx.get(c.get(f"/v1/tasks/{tid}").json()["output"][0]).status_code == 200

@@ -40,6 +40,7 @@ def test_text_to_video_lifecycle_and_real_output(
 
 def test_throttled_when_over_concurrency(fake: FakeRunway, client: httpx.Client) -> None:
     fake.set_org(concurrency={"gen4.5": 1}, credit_balance=500)
+    fake.latency = 1.0  # the third task must still be waiting when a loaded machine first polls it
     org = client.get("/v1/organization").json()
     assert org["tier"]["models"]["gen4.5"]["maxConcurrentGenerations"] == 1 and org["creditBalance"] == 500
     ids = [create(client, "text_to_video", T2V) for _ in range(3)]

@@ -16,6 +16,7 @@ from vidspec.backends.executor import AssetFailed, BuildReport, Emit, Executor, 
 from vidspec.backends.runway.config import KEY_ENV, RunwayConfig
 from vidspec.core.budget import Attempt, BudgetStatus, Limits, Spend, over_budget, tally
 from vidspec.core.diagnostics import Diagnostic, error
+from vidspec.core.graph import Asset
 from vidspec.core.lock import Lock, LockEntry
 from vidspec.core.plan import Plan
 from vidspec.errors import (
@@ -48,6 +49,11 @@ class BuildOptions:
     runway: RunwayConfig = field(default_factory=RunwayConfig.from_env)  # the CLI passes the one it read
     resubmit_ambiguous: bool = False  # send again creates that may already have been billed
     allow_paths: tuple[Path, ...] = ()  # folders outside the project inputs may come from (--allow-path)
+    targets: tuple[str, ...] = ()  # --target: these scenes or assets and what they depend on
+    replace: tuple[str, ...] = ()  # --replace: a new take of each asset, with a new seed
+    seeds: dict[str, int] | None = None  # the seeds of --replace's takes, when a saved plan fixed them
+    # A saved plan this build applies: checked against the fresh plan before anything is spent.
+    saved: Callable[[Workspace, Plan], None] | None = None
     cache_url: str | None = None  # the team cache (--cache-url; VIDSPEC_CACHE_URL when None)
 
 
@@ -99,11 +105,7 @@ def _check_output(ws: Workspace, output: Path) -> None:
     ws.refuse_outputs_outside(output)
     if output.is_dir():
         raise ConfigError(f"the output path {output} is a directory; set output.path to a file")
-    protected = {ws.spec.resolve(), lock_path(ws.spec)}
-    protected |= {p.resolve() for a in ws.graph.assets for p in a.files()}
-    if ws.graph.project.music is not None:
-        protected.add((ws.graph.base / ws.graph.project.music.path).resolve())
-    if output.resolve() in protected:
+    if output.resolve() in ws.protected_files():
         raise ConfigError(f"the output path {output} is an input of the project; it would be overwritten")
 
 
@@ -173,9 +175,14 @@ def build(
         cache_dir=options.cache_dir,
         namespace=options.backend,
         allow=options.allow_paths,
+        targets=options.targets,
+        replace=options.replace,
+        seeds=options.seeds,
         cache_url=options.cache_url,
     )
     plan = ws.plan(runway=options.runway)  # verifies the cache; asks Runway about tasks of damaged files
+    if options.saved is not None:
+        options.saved(ws, plan)  # the saved plan is stale: refused before anything is spent
     over = over_budget(plan.total_credits, plan.budget)
     if over is not None:
         raise BudgetExceeded(over)
@@ -197,10 +204,11 @@ def build(
     _check_inputs(ws)
     money: tuple[BudgetStatus, Spend] | None = None
     with ws.cache.exclusive(), _stops_explained(ws, options.backend, "run"):
+        assets = run_set(ws)
         if options.backend == RUNWAY:
-            report, notices, money = _run_runway(ws, plan, options, emit, confirm)
+            report, notices, money = _run_runway(ws, plan, options, emit, confirm, assets)
         else:
-            report, notices = _run_preview(ws, emit)
+            report, notices = _run_preview(ws, emit, assets)
     outcome = BuildOutcome(ws, plan, report, notices=notices)
     if ws.team is not None:  # the team cache's warnings: down (once), damaged objects ignored
         outcome.notices[:0] = ws.team.warnings
@@ -211,6 +219,13 @@ def build(
             outcome.lockfile = _write_lock(ws, report)
             outcome.ledger = _write_ledger(ws, plan, report, output, outcome)
     if report.failed or not options.stitch:
+        return outcome
+    missing = unbuilt(ws, report)
+    if missing:
+        outcome.notices.append(
+            f"not stitching {output.name}: {len(missing)} scene{'s are' if len(missing) > 1 else ' is'} not "
+            f"built yet ({', '.join(missing)}); build without --target to make the film"
+        )
         return outcome
     from vidspec.media.stitch import stitch
     from vidspec.media.timeline import build_timeline
@@ -309,7 +324,22 @@ def _after_write_error(ws: Workspace, backend: str, phase: str, code: int | None
     )
 
 
-def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
+def run_set(ws: Workspace) -> list[Asset]:
+    """What the executor runs: every asset, or with --target the selection and whatever else is cached (so
+    the film can be cut when nothing is missing). A cached asset costs nothing and is only verified."""
+    if ws.selection is None:
+        return list(ws.graph.assets)
+    store = ws.store
+    return [a for a in ws.graph.assets if a.name in ws.selection or store.check(ws.keys[a.name]).ok]
+
+
+def unbuilt(ws: Workspace, report: BuildReport) -> list[str]:
+    """The scenes with an asset this build did not have (a --target build leaves others alone)."""
+    have = {r.name for r in report.results if r.path is not None}
+    return list(dict.fromkeys(a.scene_id for a in ws.graph.assets if a.name not in have))
+
+
+def _run_preview(ws: Workspace, emit: Emit, assets: list[Asset]) -> tuple[BuildReport, list[str]]:
     from vidspec.backends.preview.producer import PreviewProducer
     from vidspec.media.timeline import output_ratio
 
@@ -323,15 +353,19 @@ def _run_preview(ws: Workspace, emit: Emit) -> tuple[BuildReport, list[str]]:
         fps=ws.graph.project.output.fps,
         narration_texts=texts,
     )
-    report = _execute(ws, producer, emit)
+    report = _execute(ws, producer, emit, assets)
     return report, producer.notices
 
 
 def _execute(
-    ws: Workspace, producer: Producer, emit: Emit, regenerate: frozenset[str] = frozenset()
+    ws: Workspace,
+    producer: Producer,
+    emit: Emit,
+    assets: list[Asset],
+    regenerate: frozenset[str] = frozenset(),
 ) -> BuildReport:
     executor = Executor(ws.store, producer, emit, regenerate=regenerate, team=ws.team)
-    return asyncio.run(executor.run(list(ws.graph.assets), ws.keys))
+    return asyncio.run(executor.run(assets, ws.keys))
 
 
 def spend_log(ws: Workspace) -> SpendLog:
@@ -401,7 +435,12 @@ def budget_diagnostics(ws: Workspace, status: BudgetStatus) -> list[Diagnostic]:
 
 
 def _run_runway(
-    ws: Workspace, plan: Plan, options: BuildOptions, emit: Emit, confirm: Callable[[Plan], bool]
+    ws: Workspace,
+    plan: Plan,
+    options: BuildOptions,
+    emit: Emit,
+    confirm: Callable[[Plan], bool],
+    assets: list[Asset],
 ) -> tuple[BuildReport, list[str], tuple[BudgetStatus, Spend]]:
     from vidspec.backends.runway.client import RunwayClient
     from vidspec.backends.runway.producer import Budget, RunwayOptions, RunwayProducer
@@ -417,7 +456,7 @@ def _run_runway(
     )
     refetch = sum(1 for r in plan.rows if r.refetch)
     if to_spend == 0 and not pending and not refetch:
-        return _execute(ws, _CachedOnly(), emit), notices, (status, Spend())
+        return _execute(ws, _CachedOnly(), emit, assets), notices, (status, Spend())
     if not options.runway.has_key and to_spend == 0 and not pending:
         raise ConfigError(
             f"{refetch} cached file{'s' if refetch > 1 else ''} must be fetched again from Runway (free: "
@@ -468,7 +507,7 @@ def _run_runway(
                 # A damaged or missing file is created anew only when this plan priced it (its task is gone).
                 regenerate = frozenset(r.key for r in plan.rows if r.spends)
                 executor = Executor(ws.store, producer, emit, regenerate=regenerate, team=ws.team)
-                return await executor.run(list(ws.graph.assets), ws.keys)
+                return await executor.run(assets, ws.keys)
             finally:
                 held.update(producer.held)
 
@@ -521,6 +560,9 @@ class _CachedOnly:
 def _write_lock(ws: Workspace, report: BuildReport) -> Path:
     lock = Lock()
     by_name = ws.graph.by_name()
+    made = {r.name for r in report.results}
+    if ws.lock is not None:  # a --target build leaves what it did not run as the lockfile had it
+        lock.assets.update({n: e for n, e in ws.lock.assets.items() if n in by_name and n not in made})
     for r in report.results:
         hit = ws.store.get(r.key)
         if hit is None:
@@ -538,6 +580,7 @@ def _write_lock(ws: Workspace, report: BuildReport) -> Path:
             credits_estimated=asset.credits,
             credits_charged=rec.credits_charged,
             parts=ws.parts[r.name],
+            reroll=ws.takes[r.name].lock_note() if r.name in ws.takes else None,
         )
     if ws.lock is not None and ws.lock.dumps() == lock.dumps():
         return lock_path(ws.spec)

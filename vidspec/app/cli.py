@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -34,6 +35,23 @@ CACHE_URL = click.option(
     help="A team cache behind the local one: s3://bucket/prefix (credentials and endpoint from the AWS "
     "environment) or file:///shared/dir. Env VIDSPEC_CACHE_URL.",
 )
+TARGET = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="SCENE[.ASSET]",
+    help="Only this scene (or one asset, e.g. intro.video) and what it depends on (repeatable). The film is "
+    "cut only when every scene is then available.",
+)
+REPLACE = click.option(
+    "--replace",
+    "replace",
+    multiple=True,
+    metavar="SCENE.ASSET",
+    help="A new take of this asset with a new random seed, even though it is cached (repeatable). The old "
+    "take stays cached; the lockfile records the seed, and later builds keep using it. The spec is not "
+    "rewritten.",
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # VidspecError.exit_code; validation errors, failed assets and usage errors too
@@ -56,6 +74,12 @@ def _console(stderr: bool = False) -> Any:
     # Rich assumes 80 columns when not in a terminal; plans read better wider in CI logs.
     width = None if stream.isatty() else 120
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+def _team_warnings(ws: Any) -> None:
+    """The team cache's warnings (down: once; a damaged object ignored), on stderr."""
+    for warning in ws.team.warnings if ws.team else ():
+        click.echo(f"vidspec: warning: {warning}", err=True)
 
 
 def _print_diagnostics(diags: Any, *, err: bool) -> None:
@@ -124,9 +148,24 @@ def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple
 
 @cli.command()
 @click.argument("spec", type=SPEC)
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (same as --format json).")
 @click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 0 when nothing is to be spent, 2 when credits would be."
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    help="text (default), json, or markdown: a pull-request comment, stable from run to run.",
+)
+@click.option(
+    "--diff",
+    "diff_ref",
+    metavar="REF",
+    help="Compare with the spec and its input files as they are at this git ref (a branch, tag, HEAD~1, "
+    "origin/main): what is added, removed, regenerated (and why), and the change in credits.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing is to be spent, 2 when credits would be (with --diff: when the change spends).",
 )
 @click.option(
     "--max-credits",
@@ -144,25 +183,41 @@ def validate(spec: Path, fmt: str, max_credits: float | None, allow_paths: tuple
     help="Plan for this backend's cache. Default: price a paid (runway) build, and say which backend "
     "the next build uses (runway when RUNWAYML_API_SECRET is set, else the free preview).",
 )
+@TARGET
+@REPLACE
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also save the plan to this file (JSON) for `vidspec build FILE`, which applies exactly it: it "
+    "refuses when the spec, an input or the cache changed, and never spends more.",
+)
 @ALLOW_PATH
 @CACHE_URL
 def plan(
     spec: Path,
     as_json: bool,
+    fmt: str | None,
+    diff_ref: str | None,
     detailed_exitcode: bool,
     max_credits: float | None,
     cache_dir: Path | None,
     backend: str | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    out: Path | None,
     allow_paths: tuple[Path, ...],
     cache_url: str | None,
 ) -> int:
     """Dry run: the credits per scene and per asset, what is cached, and what the next build would spend."""
     from vidspec.app.build import backend_choice, budget_diagnostics, budget_status
-    from vidspec.app.views.plan import plan_json, render_plan
+    from vidspec.app.plan_file import looks_like_plan
+    from vidspec.app.views.plan import plan_json
     from vidspec.app.workspace import RUNWAY, Workspace
     from vidspec.backends.runway.config import RunwayConfig
     from vidspec.errors import BudgetExceeded
 
+    if looks_like_plan(spec):
+        raise click.UsageError(f"{spec} is a saved plan: apply it with `vidspec build {spec}`")
     choice = backend_choice(backend, RunwayConfig.from_env())  # the rule `build` follows
     namespace = backend or RUNWAY
     # Over budget is a finding about the plan: show the plan, then exit 1.
@@ -172,22 +227,31 @@ def plan(
         namespace=namespace,
         over_budget_ok=True,
         allow=allow_paths,
+        targets=targets,
+        replace=replace,
         cache_url=cache_url,
     )
     if len(ws.validated.diagnostics):  # warnings (and budget errors): the plan goes on, the user sees them
         _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
     p = ws.plan()
-    for warning in ws.team.warnings if ws.team else ():
-        click.echo(f"vidspec: warning: {warning}", err=True)
+    _team_warnings(ws)
     # Both limits against this spec's spend so far (paid builds only: the preview costs nothing).
     money = budget_status(ws, p, max_credits) if namespace == RUNWAY else None
     data = plan_json(
         p, backend=choice.backend, backend_reason=choice.reason, cache_namespace=namespace, money=money
     )
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-    else:
-        render_plan(data, _console())
+    if targets or replace:  # what the plan was narrowed to, and the seeds of the new takes
+        data.update(targets=list(targets), replace={n: ws.takes[n].seed for n in sorted(ws.replaced)})
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
+    spends = p.to_spend_credits > 0
+    if diff_ref is not None:
+        from vidspec.app.plan_diff import diff_against_ref
+        from vidspec.app.views.plan_diff import diff_json
+
+        data["diff"] = diff_json(diff_against_ref(ws, p, diff_ref, allow_paths))
+        spends = data["diff"]["to_spend_credits"] > 0
+    _show_plan(data, "json" if as_json else fmt or "text")
     if not p.within_budget:
         raise BudgetExceeded(f"over budget: {p.total_credits} credits > {p.budget:g}")
     if ws.validated.diagnostics.has_errors():  # a budget finding the plan's own sum does not repeat
@@ -195,7 +259,27 @@ def plan(
     if money is not None and money.problems():
         _print_diagnostics(budget_diagnostics(ws, money), err=True)
         raise BudgetExceeded("over budget (see the diagnostics above)")
-    return EXIT_WOULD_SPEND if detailed_exitcode and p.to_spend_credits > 0 else EXIT_OK
+    if out is not None:  # only a plan within both limits is saved: a build could not apply another
+        from vidspec.app.plan_file import write_plan
+
+        write_plan(out, ws, p, targets)
+        click.echo(f"saved the plan to {out}; apply exactly it with: vidspec build {out}", err=True)
+    return EXIT_WOULD_SPEND if detailed_exitcode and spends else EXIT_OK
+
+
+def _show_plan(data: dict[str, Any], fmt: str) -> None:
+    from vidspec.app.views.plan import render_plan
+    from vidspec.app.views.plan_diff import render_diff
+    from vidspec.app.views.plan_markdown import diff_markdown, plan_markdown
+
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+    elif fmt == "markdown":
+        click.echo(diff_markdown(data) if "diff" in data else plan_markdown(data), nl=False)
+    elif "diff" in data:
+        render_diff(data, data["spec"], _console())
+    else:
+        render_plan(data, _console())
 
 
 @cli.command()
@@ -240,6 +324,8 @@ def plan(
     envvar="VIDSPEC_CACHE_DIR",
     help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
 )
+@TARGET
+@REPLACE
 @click.option("--no-stitch", is_flag=True, help="Generate and cache the assets only.")
 @click.option("--force-stitch", is_flag=True, help="Re-encode the final cut even if it is up to date.")
 @click.option(
@@ -258,20 +344,39 @@ def build(
     task_timeout: float,
     poll_scale: float,
     cache_dir: Path | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
     no_stitch: bool,
     force_stitch: bool,
     as_json: bool,
     allow_paths: tuple[Path, ...],
     cache_url: str | None,
 ) -> int:
-    """Generate every missing asset, cache it, lock it, and stitch the final cut."""
+    """Generate every missing asset, cache it, lock it, and stitch the final cut.
+
+    SPEC may be a saved plan (`vidspec plan SPEC --out FILE`): the build then applies exactly that plan, as
+    reviewed (--yes implied), and refuses before spending when the spec, an input or the cache changed."""
     from vidspec.app.build import BuildOptions, choose_backend
     from vidspec.app.build import build as run_build
+    from vidspec.app.plan_file import load_plan, looks_like_plan
     from vidspec.app.views.build_summary import build_summary, render_build_summary
     from vidspec.app.views.events import JsonLines, LiveView
     from vidspec.backends.runway.config import RunwayConfig
 
     runway = RunwayConfig.from_env()  # the one read of RUNWAYML_API_SECRET and RUNWAYML_BASE_URL
+    saved = load_plan(spec) if looks_like_plan(spec) else None
+    if saved is not None:
+        fixed = [f for f, v in (("--target", targets), ("--replace", replace)) if v]
+        if backend and backend != saved.backend:
+            fixed.append("--backend")
+        if fixed:
+            raise click.UsageError(
+                f"{' and '.join(fixed)}: a saved plan fixes what it builds; make a new plan with them instead"
+            )
+        spec, backend, yes, targets = saved.spec, saved.backend, True, saved.targets  # reviewed: --yes
+        replace = tuple(saved.seeds)
+        # Never more than the plan says: its credits cap the run (and --max-credits, when lower).
+        max_credits = saved.to_spend if max_credits is None else min(max_credits, saved.to_spend)
     # --locked is about the paid assets in the lockfile: it never falls back to the free preview.
     chosen, notice = choose_backend(backend or ("runway" if locked else None), runway)
     if notice:
@@ -291,6 +396,10 @@ def build(
         runway=runway,
         resubmit_ambiguous=resubmit_ambiguous,
         allow_paths=allow_paths,
+        targets=targets,
+        replace=replace,
+        seeds=saved.seeds if saved is not None else None,
+        saved=saved.checker() if saved is not None else None,
         cache_url=cache_url,
     )
     console = _console(stderr=as_json)
@@ -304,14 +413,53 @@ def build(
             question = f"Spend {p.to_spend_credits} credits (${p.to_spend_credits / 100:.2f})?"
             return click.confirm(question, default=False, err=as_json)
 
-    with view:
+    with view, saved.invalid_spec_is_stale() if saved is not None else nullcontext():
         outcome = run_build(spec, opts, view, confirm, on_stitch_progress=view.stitch_progress)
+    if saved is not None:
+        outcome.notices.insert(0, f"applied the saved plan {saved.path} ({saved.to_spend} credits planned)")
     summary = build_summary(outcome, chosen)
     if as_json:
         click.echo(json.dumps(summary))
     else:
         render_build_summary(summary, outcome.report, console)
     return EXIT_FAILED if outcome.report.failed else EXIT_OK
+
+
+@cli.command()
+@click.argument("spec", type=SPEC)
+@click.option(
+    "--check", is_flag=True, help="Exit 1 when the lockfile does not match the spec and the cache (for CI)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="VIDSPEC_CACHE_DIR",
+    help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+)
+@ALLOW_PATH
+@CACHE_URL
+def lock(
+    spec: Path,
+    check: bool,
+    as_json: bool,
+    cache_dir: Path | None,
+    allow_paths: tuple[Path, ...],
+    cache_url: str | None,
+) -> int:
+    """Compare the lockfile with SPEC and the cache: every asset locked with the key the spec gives it now,
+    and cached with the output the lockfile records. No API call, nothing spent."""
+    from vidspec.app.lock_check import check_lock
+    from vidspec.app.workspace import Workspace
+
+    ws = Workspace.open(
+        spec, cache_dir=cache_dir, over_budget_ok=True, allow=allow_paths, cache_url=cache_url
+    )
+    ws.read_through()  # the team cache's copies count as cached (fetched and verified first)
+    _team_warnings(ws)
+    result = check_lock(ws)
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.text(spec))
+    return EXIT_FAILED if check and not result.ok else EXIT_OK
 
 
 @cli.command()

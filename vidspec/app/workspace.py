@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,11 +18,13 @@ from vidspec.core.keys import FileDigests, graph_keys, key_parts
 from vidspec.core.lock import Lock
 from vidspec.core.plan import CacheStatus, Plan, make_plan
 from vidspec.core.project_root import ALLOW_PATHS_ENV, ProjectPaths, output_files, output_path, split_allowed
+from vidspec.core.select import narrow, select
+from vidspec.core.takes import SEED_MAX, Take, draw_takes, locked_takes, replaceable, with_takes
 from vidspec.core.validate import Validated, project_name, validate_file
 from vidspec.errors import ConfigError, SpecError
 from vidspec.media.inspect import inspect_media
 from vidspec.store.cache import Cache, Check, LocalStore
-from vidspec.store.lockfile import read_lock
+from vidspec.store.lockfile import lock_path, read_lock
 from vidspec.store.tiered import TeamTier, team_lookup
 
 if TYPE_CHECKING:
@@ -41,11 +45,12 @@ def validate_spec(
     budget: float | None = None,
     cache_dir: Path | str | None = None,
     allow: Sequence[Path | str] = (),
+    root: Path | None = None,
 ) -> Validated:
     """Validate as every command does: inputs and outputs inside the project (outputs out of the cache this
     command uses), and every image and video input looked inside by the media layer."""
     paths = ProjectPaths.for_spec(
-        spec, allowed=allowed_paths(allow), cache=Cache.for_spec(spec, cache_dir).root
+        spec, allowed=allowed_paths(allow), cache=Cache.for_spec(spec, cache_dir).root, root=root
     )
     return validate_file(spec, budget=budget, paths=paths, inspect=inspect_media)
 
@@ -60,6 +65,11 @@ class Workspace:
     keys: dict[str, str]
     parts: dict[str, dict[str, str]]
     lock: Lock | None
+    takes: dict[str, Take] = field(
+        default_factory=dict
+    )  # re-rolled seeds in use: the lockfile's and --replace's
+    replaced: frozenset[str] = frozenset()  # re-rolled by this command (--replace): a new take each
+    selection: frozenset[str] | None = None  # --target: the assets this command makes (None: all)
     team: TeamTier | None = None  # the team cache (--cache-url, VIDSPEC_CACHE_URL), read through
 
     @classmethod
@@ -72,16 +82,26 @@ class Workspace:
         budget: float | None = None,
         over_budget_ok: bool = False,
         allow: Sequence[Path | str] = (),
+        root: Path | None = None,
+        targets: Sequence[str] = (),
+        replace: Sequence[str] = (),
+        seeds: Mapping[str, int] | None = None,
         cache_url: str | None = None,
     ) -> Workspace:
-        """``cache_url``: the team cache (default VIDSPEC_CACHE_URL; none when unset). ``over_budget_ok``: budget findings (BUDGET_CODES) stay in the diagnostics instead of stopping.
-        ``allow``: extra folders inputs may come from (--allow-path), besides VIDSPEC_ALLOW_PATHS."""
-        validated = validate_spec(spec, budget=budget, cache_dir=cache_dir, allow=allow)
+        """``over_budget_ok``: budget findings (BUDGET_CODES) stay in the diagnostics instead of stopping.
+        ``allow``: extra folders inputs may come from (--allow-path), besides VIDSPEC_ALLOW_PATHS.
+        ``root``: the project's root, when it is not found from the spec (a snapshot of a git ref).
+        ``targets`` (--target): make only these scenes or assets, with their dependencies. ``replace``
+        (--replace): a new take of each, with a new random seed, or the one ``seeds`` gives (a saved plan).
+        ``cache_url``: the team cache (default VIDSPEC_CACHE_URL; none when unset)."""
+        validated = validate_spec(spec, budget=budget, cache_dir=cache_dir, allow=allow, root=root)
         errors = {d.code for d in validated.diagnostics if d.severity == "error"}
         tolerated = over_budget_ok and errors <= BUDGET_CODES
         if validated.graph is None or (errors and not tolerated):
             raise SpecError("the spec has errors", list(validated.diagnostics.sorted()))
-        graph = validated.graph
+        lock = read_lock(spec) if namespace == RUNWAY else None
+        graph, takes, replaced = _takes(validated.graph, lock, namespace, replace, seeds)
+        selection = select(graph, [*targets, *replaced]) if targets else None
         digest = FileDigests()
         keys = graph_keys(graph, digest, namespace)
         parts = {a.name: key_parts(a, digest, keys) for a in graph.assets}
@@ -95,7 +115,10 @@ class Workspace:
             namespace,
             keys,
             parts,
-            read_lock(spec) if namespace == RUNWAY else None,
+            lock,
+            takes,
+            replaced,
+            selection,
             team,
         )
 
@@ -121,13 +144,30 @@ class Workspace:
         task, unless the task is gone: asked of the API (a free GET, only for such objects) with ``runway``'s
         key (default: the environment's), or remembered from a build that found it gone."""
         statuses = self.cache_statuses(runway)
+        graph = narrow(self.graph, self.selection)
         return make_plan(
-            str(self.spec), self.graph, self.keys, self.parts, statuses.__getitem__, self.lock, budget
+            str(self.spec),
+            graph,
+            self.keys,
+            self.parts,
+            statuses.__getitem__,
+            self.lock,
+            budget,
+            self.replaced,
         )
+
+    def read_through(self) -> None:
+        """Fetch what the local cache lacks from the team cache (verified), for commands that read the local
+        cache directly."""
+        if self.team is not None:
+            store = self.store
+            self.team.check()
+            team_lookup(self.team, store, {key: store.check(key) for key in set(self.keys.values())})
 
     def cache_statuses(self, runway: RunwayConfig | None = None) -> dict[str, CacheStatus]:
         store = self.store
-        checks = {key: store.check(key) for key in set(self.keys.values())}
+        keys = {self.keys[a.name] for a in narrow(self.graph, self.selection).assets}
+        checks = {key: store.check(key) for key in keys}
         if self.team is not None:
             self.team.check()  # a 403 stops every command here, before anything is spent
         tiers, elsewhere = team_lookup(self.team, store, checks) if self.team else ({}, {})
@@ -144,7 +184,7 @@ class Workspace:
         for k, tier in tiers.items():
             statuses[k] = CacheStatus("cached", tier=tier)
         for k, who in elsewhere.items():
-            statuses[k] = replace(statuses[k], elsewhere=who)
+            statuses[k] = _replace(statuses[k], elsewhere=who)
         return statuses
 
     def refuse_outputs_outside(self, output: Path) -> None:
@@ -156,9 +196,40 @@ class Workspace:
             if problem is not None:
                 raise ConfigError(f"not writing {os.path.normpath(file)}: it {problem[1]}")
 
+    def protected_files(self) -> set[Path]:
+        """Files no output may overwrite: the spec, its lockfile and every input (resolved)."""
+        protected = {self.spec.resolve(), lock_path(self.spec)}
+        protected |= {p.resolve() for a in self.graph.assets for p in a.files()}
+        if self.graph.project.music is not None:
+            protected.add((self.graph.base / self.graph.project.music.path).resolve())
+        return protected
+
     def output_path(self) -> Path:
         base = self.spec.resolve().parent
         return output_path(base, self.graph.project.output.path, self.name, preview=self.namespace == PREVIEW)
+
+
+def _takes(
+    graph: Graph,
+    lock: Lock | None,
+    namespace: str,
+    replace: Sequence[str],
+    seeds: Mapping[str, int] | None,
+) -> tuple[Graph, dict[str, Take], frozenset[str]]:
+    """The graph with every re-rolled seed in it: the lockfile's that still hold, then this command's."""
+    takes = locked_takes(graph, lock)
+    fresh: dict[str, Take] = {}
+    if replace:
+        if namespace != RUNWAY:
+            raise ConfigError("--replace makes a new paid take on Runway; the free preview has no takes")
+        names = replaceable(graph, replace)
+        if seeds is None:
+            fresh = draw_takes(graph, names, lambda: secrets.randbelow(SEED_MAX + 1), takes)
+        else:
+            by_name = graph.by_name()
+            fresh = {n: Take(seeds[n], by_name[n].seed) for n in names}
+    takes.update(fresh)
+    return with_takes(graph, takes), takes, frozenset(fresh)
 
 
 def _status(check: Check, namespace: str, gone: bool) -> CacheStatus:

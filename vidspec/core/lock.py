@@ -24,6 +24,15 @@ class LockEntry:
     credits_estimated: int
     credits_charged: int | None
     parts: dict[str, str] = field(default_factory=dict)
+    # A re-roll (--replace): ``seed`` was drawn by vidspec in place of the spec's, which was this seed then
+    # ({"spec_seed": int | None}). Later builds keep using ``seed`` while the spec's seed stays the same.
+    reroll: dict[str, int | None] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.reroll is None:  # absent, not null: lockfiles without re-rolls read as before
+            del data["reroll"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LockEntry:
@@ -38,7 +47,7 @@ class Lock:
     def dumps(self) -> str:
         body = {
             "version": LOCK_VERSION,
-            "assets": {name: asdict(self.assets[name]) for name in sorted(self.assets)},
+            "assets": {name: self.assets[name].to_dict() for name in sorted(self.assets)},
         }
         return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -14,7 +14,7 @@ from vidspec.core.requests import field_of, sent_fields
 Action = Literal["cached", "create", "regenerate", "reuse", "refetch"]
 ReasonCode = Literal[
     "cached", "new", "missing", "same_request", "dep_regenerated", "changed", "damaged", "file_missing",
-    "task_gone",
+    "task_gone", "replaced",
 ]  # fmt: skip
 CacheState = Literal["cached", "absent", "missing", "damaged"]
 Tier = Literal["local", "team"]
@@ -84,6 +84,7 @@ class Plan:
     graph: Graph
     rows: tuple[PlanRow, ...]
     budget: float | None
+    removed: tuple[str, ...] = ()  # assets in the lockfile that the spec no longer has, by name
 
     @property
     def total_credits(self) -> int:
@@ -132,7 +133,9 @@ def make_plan(
     lookup: Lookup,
     lock: Lock | None = None,
     budget: float | None = None,
+    replaced: Collection[str] = (),
 ) -> Plan:
+    """``replaced``: assets re-rolled by this build (--replace): a new take, whatever the lockfile says."""
     rows: list[PlanRow] = []
     first_by_key: dict[str, str] = {}
     regenerated: set[str] = set()
@@ -158,7 +161,9 @@ def make_plan(
             continue
         regenerated.add(asset.name)
         entry = lock.assets.get(asset.name) if lock else None
-        if entry is None:
+        if asset.name in replaced:
+            row = PlanRow(asset, key, "create" if entry is None else "regenerate", Reason("replaced"))
+        elif entry is None:
             row = PlanRow(asset, key, "create", Reason("new"))
         elif entry.key == key:
             row = PlanRow(asset, key, "regenerate", Reason("missing"))
@@ -167,4 +172,5 @@ def make_plan(
             row = PlanRow(asset, key, "regenerate", why)
         # Priced all the same: if the other builder fails, this build makes it.
         rows.append(replace(row, elsewhere=status.elsewhere) if status.elsewhere else row)
-    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget))
+    gone = tuple(sorted(set(lock.assets) - set(by_name))) if lock else ()
+    return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget), gone)

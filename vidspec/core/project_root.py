@@ -79,13 +79,19 @@ class ProjectPaths:
 
     @classmethod
     def for_spec(
-        cls, spec: Path, *, allowed: Iterable[Path | str] = (), cache: Path | str | None = None
+        cls,
+        spec: Path,
+        *,
+        allowed: Iterable[Path | str] = (),
+        cache: Path | str | None = None,
+        root: Path | None = None,
     ) -> ProjectPaths:
-        """`cache` None: the default `.vidspec` beside the spec."""
+        """`cache` None: the default `.vidspec` beside the spec; `root` None: found from the spec's folder (a
+        snapshot of a git ref, outside any repository, names its own)."""
         base = Path(spec).resolve().parent
         roots = tuple(r for p in allowed if str(p).strip() and (r := _resolve(Path(p))) is not None)
         where = _resolve(Path(cache)) if cache else base / ".vidspec"
-        return cls(find_root(base), roots, where, base)
+        return cls(root.resolve() if root is not None else find_root(base), roots, where, base)
 
     def input_problem(self, raw: str) -> str | None:
         """Why the local input `raw` may not be read, or None when it resolves inside the project (or an
