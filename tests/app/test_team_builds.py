@@ -114,6 +114,12 @@ def test_second_machine_downloads_everything_and_pays_nothing(
     assert fake_runway.create_count() == 0 and s["cached"] == N and s["credits_charged"] == 0
     assert s["team_cache"]["downloaded"] == 0  # the plans before already put them in bob's local cache
     assert lock_shas(a) == lock_shas(b)
+    c = checkout(tmp_path, "carol")  # a fresh clone with the committed lockfile
+    (c.parent / "team.lock.json").write_bytes((a.parent / "team.lock.json").read_bytes())
+    code, _, _ = run(["lock", str(c), "--check"], capsys)
+    assert code == 1  # nothing in carol's local cache
+    code, out, err = run(["lock", str(c), "--check", "--cache-url", team_bucket], capsys)
+    assert code == 0, out + err
     cut_a, cut_b = probe(Path(summary_output(a))), probe(Path(summary_output(b)))
     assert cut_a == cut_b  # duration, streams, size, codecs
     assert AWS_SECRET not in out + err

@@ -29,7 +29,7 @@ def build_summary(outcome: BuildOutcome, backend: str) -> dict[str, Any]:
         "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
         "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
     }  # fmt: skip
-    team = outcome.workspace.team
+    team = getattr(outcome.workspace, "team", None)  # tests build outcomes without a workspace
     if team is not None:  # the team cache: what came from it and went to it
         summary["team_cache"] = {
             "url": team.url, "downloaded": team.downloaded, "uploaded": team.uploaded, "down": team.down,
