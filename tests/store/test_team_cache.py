@@ -195,4 +195,5 @@ def test_lease_objects_are_small_json_with_owner_and_expiry(blobs: Blobs) -> Non
     data, _ = blobs.read(leases.name(KEY)) or (b"{}", "")
     body = json.loads(data)
     assert body["owner"] == "ci-runner:42:abcd" and body["asset"] == "jar.image"
-    assert 29 < body["expires_at"] - time.time() <= 30
+    assert body["expires_at"] - body["taken_at"] == pytest.approx(30, abs=0.01)
+    assert 0 < body["expires_at"] - time.time() <= 30
