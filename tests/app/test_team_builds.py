@@ -101,6 +101,7 @@ def test_second_machine_downloads_everything_and_pays_nothing(
 
     plan, _ = plan_json(b, team_bucket, capsys)
     assert plan["to_spend_credits"] == 0
+    assert plan["team_cache"] == {"url": team_bucket, "down": False, "downloaded": N, "warnings": []}
     assert {(r["action"], r["tier"]) for r in rows(plan).values()} == {("cached", "team")}
     other = ["--cache-dir", str(tmp_path / "bob-laptop")]
     code, out, err = run(["plan", str(b), "--cache-url", team_bucket, *other], capsys)

@@ -240,6 +240,11 @@ def plan(
     data = plan_json(
         p, backend=choice.backend, backend_reason=choice.reason, cache_namespace=namespace, money=money
     )
+    if ws.team is not None:  # where the `cached (team)` rows came from, and whether it answered
+        t = ws.team
+        data["team_cache"] = {
+            "url": t.url, "down": t.down, "downloaded": t.downloaded, "warnings": list(t.warnings),
+        }  # fmt: skip
     if targets or replace:  # what the plan was narrowed to, and the seeds of the new takes
         data.update(targets=list(targets), replace={n: ws.takes[n].seed for n in sorted(ws.replaced)})
     if as_json and fmt not in (None, "json"):
