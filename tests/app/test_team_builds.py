@@ -327,3 +327,21 @@ def test_403_stops_before_anything_is_spent(
     assert "refused" in err and "403" in err and "refused" in perr
     assert fake_runway.create_count() == 0
     assert AWS_SECRET not in out + err + perr
+
+
+def test_a_shared_directory_serves_as_the_team_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = tmp_path / "nfs" / "films-cache"
+    shared.mkdir(parents=True)
+    monkeypatch.setenv("VIDSPEC_CACHE_URL", shared.as_uri())
+    a, b = checkout(tmp_path, "alice"), checkout(tmp_path, "bob")
+    args = ["--backend", "preview", "--json", "--no-stitch"]
+    code, out, err = run(["build", str(a), *args], capsys)
+    assert code == 0, err
+    assert summary(out)["team_cache"]["uploaded"] == N
+    assert len(list((shared / "preview" / "records").rglob("*.json"))) == N
+    code, out, err = run(["build", str(b), *args], capsys)
+    assert code == 0, err
+    s = summary(out)
+    assert s["generated"] == 0 and s["cached"] == N and s["team_cache"]["downloaded"] == N
