@@ -170,10 +170,10 @@ def test_a_dead_builders_leases_are_taken_over_after_they_expire(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with FakeRunway(latency=4.0) as fake:
+    with FakeRunway(latency=3.0) as fake:
         monkeypatch.setenv("RUNWAYML_API_SECRET", "test-key-not-real")
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
-        monkeypatch.setenv("VIDSPEC_LEASE_TTL", "3")
+        monkeypatch.setenv("VIDSPEC_LEASE_TTL", "2")
         a, b = checkout(tmp_path, "alice"), checkout(tmp_path, "bob")
         proc = subprocess.Popen(
             _build_cmd(a, team_bucket), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -345,3 +345,21 @@ def test_a_shared_directory_serves_as_the_team_cache(
     assert code == 0, err
     s = summary(out)
     assert s["generated"] == 0 and s["cached"] == N and s["team_cache"]["downloaded"] == N
+    assert s["team_cache"]["uploaded"] == 0
+
+
+def test_local_entries_the_team_cache_lacks_are_shared_by_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = checkout(tmp_path, "alice")
+    args = ["--backend", "preview", "--json", "--no-stitch"]
+    code, out, err = run(["build", str(a), *args], capsys)  # before the team had a cache
+    assert code == 0, err
+    shared = tmp_path / "films-cache"
+    shared.mkdir()
+    code, out, err = run(["build", str(a), *args, "--cache-url", shared.as_uri()], capsys)
+    assert code == 0, err
+    s = summary(out)
+    assert s["cached"] == N and s["team_cache"]["uploaded"] == N
+    code, out, err = run(["build", str(a), *args, "--cache-url", shared.as_uri()], capsys)
+    assert summary(out)["team_cache"]["uploaded"] == 0

@@ -197,6 +197,14 @@ class TeamTier:
                 self.uploaded += 1
         return done
 
+    def share(self, key: str) -> bool:
+        """Upload a verified local entry the team cache lacks (made before the team cache was set up, or
+        while it was down); True when uploaded."""
+        self.check()
+        if self._guard(lambda: self.store.record(key) is not None, True, paid=True):
+            return False
+        return self.publish(key)
+
     def holder(self, key: str) -> LeaseInfo | None:
         self.check()
         return self._guard(lambda: self.leases.holder(key), None)
