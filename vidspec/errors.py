@@ -150,22 +150,15 @@ class LockedError(VidspecError):
     exit_code = 1
 
 
-class TeamCacheDenied(ConfigError):
-    """The team cache refused vidspec's credentials (403) or does not exist: a misconfiguration, told before
-    anything is spent. Never carries a credential."""
-
-    exit_code = 1
-
-
 class PlanFileError(VidspecError):
     """A saved plan that cannot be applied as it is: malformed, changed by hand, or naming a spec elsewhere."""
 
     exit_code = 1
 
 
-class TeamCacheDown(VidspecError):
-    """The team cache cannot be reached now (connection refused, a timeout, a 5xx): builds go on with the
-    local cache alone, after one warning."""
+class TeamCacheDenied(ConfigError):
+    """The team cache refused vidspec's credentials (403) or does not exist: a misconfiguration, told before
+    anything is spent. Never carries a credential."""
 
     exit_code = 1
 
@@ -179,6 +172,13 @@ class StalePlan(VidspecError):
 
 class UnknownTarget(VidspecError):
     """A --target or --replace that names no scene or asset of the spec, or that cannot be re-rolled."""
+
+    exit_code = 1
+
+
+class TeamCacheDown(VidspecError):
+    """The team cache cannot be reached now (connection refused, a timeout, a 5xx): builds go on with the
+    local cache alone, after one warning."""
 
     exit_code = 1
 

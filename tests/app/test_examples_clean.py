@@ -10,7 +10,13 @@ import pytest
 from tests.helpers import EXAMPLES, copy_examples, example_specs, run, summary
 from vidspec.testing import FakeRunway
 
-SHIPPED = {"hawker-noodles.yaml", "night-market-vertical.yaml", "sambal-launch.json", "street-restyle.yaml"}
+SHIPPED = {
+    "creative-control.yaml",
+    "hawker-noodles.yaml",
+    "night-market-vertical.yaml",
+    "sambal-launch.json",
+    "street-restyle.yaml",
+}
 
 
 def _plant_leftovers(examples: Path) -> None:

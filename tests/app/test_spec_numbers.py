@@ -23,15 +23,17 @@ BASE: dict[str, Any] = {
     "budget": 5000,
     "music": {"path": "m.mp3", "volume": 0.5, "fade_in": 1, "fade_out": 2, "duck": 0.5},
     "defaults": {
-        "duration": 5, "seed": 1, "transition_duration": 0.5, "narration_offset": 0,
+        "duration": 5, "seed": 1, "transition_duration": 0.5, "narration_offset": 0, "takes": 1,
         "image": {"prompt": "a jar", "seed": 2},
         "sfx": {"prompt": "wok", "duration": 3, "at": 0, "volume": 1},
     },
     "scenes": [{
         "id": "a", "prompt": "Steam rises from a bowl, slow push-in", "duration": 5, "seed": 1,
-        "transition_duration": 0.5, "narration_offset": 0,
+        "transition_duration": 0.5, "narration_offset": 0, "takes": 1,
         "image": {"prompt": "a jar", "seed": 2},
         "sfx": {"prompt": "wok", "duration": 3, "at": 0, "volume": 1},
+    }, {
+        "id": "b", "prompt": "The bowl, closer", "image": {"from": "a", "frame": 1},
     }],
 }  # fmt: skip
 
@@ -52,19 +54,28 @@ def _models_in(tp: Any) -> list[type[BaseModel]]:
     return []
 
 
+# Covered by their own tests below: `outputs` is the same Output model as `output` (both at once is VS109),
+# and `trim` needs a footage file.
+_ELSEWHERE = {"outputs", "trim"}
+# A model that shares its place with another one of a union (`image`): where BASE writes it.
+BRANCH_AT: dict[type[BaseModel], tuple[str | int, ...]] = {spec_module.FrameRef: ("scenes", 1, "image")}
+
+
 def numeric_paths(model: type[BaseModel], prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
     """Every numeric field the spec models define, as a data path into BASE (read from the models, so a
     field added later is covered without editing this test)."""
     out: list[tuple[str | int, ...]] = []
     for name, info in model.model_fields.items():
+        if name in _ELSEWHERE:
+            continue
         path = (*prefix, name)
         if name == "scenes":
             path = (*path, 0)
         if _admits_number(info.annotation):
             out.append(path)
         for sub in _models_in(info.annotation):
-            out.extend(numeric_paths(sub, path))
-    return out
+            out.extend(numeric_paths(sub, BRANCH_AT.get(sub, path)))
+    return list(dict.fromkeys(out))
 
 
 PATHS = numeric_paths(spec_module.Project)
@@ -163,3 +174,25 @@ def test_more_digits_than_python_converts(tmp_path: Path, capsys: pytest.Capture
         assert (d["code"], d["path"]) == ("VS105", "scenes[0].seed"), d
         assert d["line"] is not None and d["column"] is not None
         assert "5000-digit" in d["message"]
+
+
+@pytest.mark.parametrize(
+    "value", [BIG, "-" + BIG, "1e999", ".inf"], ids=["400-digits", "minus", "1e999", "inf"]
+)
+@pytest.mark.parametrize("where", ["trim", "outputs"])
+def test_huge_numbers_in_trim_and_outputs(
+    tmp_path: Path, where: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if where == "trim":
+        field = f"    clip: c.mp4\n    trim: [0, {value}]\n"
+        head = ""
+    else:
+        field = ""
+        head = f"outputs:\n  - fps: {value}\n"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"version: 1\n{head}scenes:\n  - id: a\n{field}")
+    code, out, err = run(["validate", "--format", "json", str(spec)], capsys)
+    assert code == 1 and "internal error" not in out + err, out + err
+    codes = [(d["code"], d["path"]) for d in json.loads(out)["diagnostics"]]
+    expected = "scenes[0].trim[1]" if where == "trim" else "outputs[0].fps"
+    assert ("VS105", expected) in codes, codes

@@ -153,6 +153,8 @@ def test_build_summary_json_contract() -> None:
     out = outcome(
         output=Path("build/film.mp4"),
         stitch=SimpleNamespace(skipped=False),
+        outputs=[Path("build/film.mp4"), Path("build/film-720x1280.mp4")],
+        stitches=[SimpleNamespace(skipped=False), SimpleNamespace(skipped=True)],
         ledger=Path("build/film.ledger.json"),
         lockfile=Path("film.lock"),
         notices=["5 credits may have been billed"],
@@ -172,6 +174,8 @@ def test_build_summary_json_contract() -> None:
         "credits_charged": 35,
         "credits_possibly_billed": 5,
         "output": "build/film.mp4",
+        "outputs": ["build/film.mp4", "build/film-720x1280.mp4"],
+        "outputs_stitched": [True, False],
         "stitched": True,
         "ledger": "build/film.ledger.json",
         "lockfile": "film.lock",

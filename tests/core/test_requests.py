@@ -100,7 +100,7 @@ def test_speech_sound_and_dubbing() -> None:
 
 
 def test_every_endpoint_has_wire_names_for_asset_fields_only() -> None:
-    assert set(cat.WIRE_NAMES) == {r.endpoint for r in cat.CATALOG}
+    assert set(cat.WIRE_NAMES) == {r.endpoint for r in (*cat.CATALOG, cat.FOOTAGE_ROW)}
     for endpoint, names in cat.WIRE_NAMES.items():
         assert set(names) <= set(REQUEST_FIELDS), endpoint
         assert len(set(names.values())) == len(names), endpoint

@@ -16,6 +16,7 @@ from vidspec.testing import FakeRunway
 def test_text_to_video_lifecycle_and_real_output(
     fake: FakeRunway, client: httpx.Client, tmp_path: Path
 ) -> None:
+    fake.latency = 1.0  # still PENDING when a loaded machine first polls
     tid = create(client, "text_to_video", T2V)
     first = client.get(f"/v1/tasks/{tid}").json()
     assert first["status"] == "PENDING" and first["estimatedCost"] == {"credits": 24} and "cost" not in first

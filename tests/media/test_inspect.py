@@ -60,6 +60,18 @@ def test_an_image_that_does_not_decode_is_reported(tmp_path: Path, data: bytes) 
     assert inspect_media("image", data) == problem
 
 
+def test_a_video_stream_that_does_not_decode_is_reported(tmp_path: Path) -> None:
+    # The example footage with its mdat payload zeroed: the boxes (and the `vide` track) are intact.
+    data = bytearray((ASSETS / "market-footage.mp4").read_bytes())
+    at = data.index(b"mdat")
+    data[at + 4 :] = bytes(len(data) - at - 4)
+    path = tmp_path / "broken.mp4"
+    path.write_bytes(bytes(data))
+    problem = inspect_media("video", path)
+    assert problem is not None and problem.startswith("has a video stream that does not decode"), problem
+    assert inspect_media("video", ASSETS / "market-footage.mp4") is None
+
+
 def test_a_video_without_a_video_stream_is_reported(tmp_path: Path, audio_only_mp4: Path) -> None:
     path = tmp_path / "x.mp4"
     path.write_bytes(FAKE_MP4)

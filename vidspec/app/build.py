@@ -13,6 +13,7 @@ from typing import Any
 
 from vidspec.app.workspace import PREVIEW, RUNWAY, Workspace
 from vidspec.backends.executor import AssetFailed, BuildReport, Emit, Executor, Producer
+from vidspec.backends.footage import WithFootage
 from vidspec.backends.runway.config import KEY_ENV, RunwayConfig
 from vidspec.core.budget import Attempt, BudgetStatus, Limits, Spend, over_budget, tally
 from vidspec.core.diagnostics import Diagnostic, error
@@ -69,6 +70,8 @@ class BuildOutcome:
     notices: list[str] = field(default_factory=list)
     budget: BudgetStatus | None = None  # both limits as this build started (a Runway build)
     committed: Spend | None = None  # what this build committed: charged, in flight, possibly billed
+    outputs: list[Path] = field(default_factory=list)  # every final cut written (`outputs:`), in order
+    stitches: list[Any] = field(default_factory=list)  # and how each went
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,8 @@ def build(
         raise BudgetExceeded(over)
     if options.locked:
         _locked_check(ws, plan)
-    output = ws.output_path()
+    outputs = ws.outputs()
+    output = outputs[0][1]
     emit(
         {
             "event": "plan",
@@ -197,10 +201,12 @@ def build(
             "to_spend_credits": plan.to_spend_credits if options.backend == RUNWAY else 0,
             "assets": len(plan.rows),
             "output": str(output),
+            "outputs": [str(path) for _, path in outputs],
         }
     )
-    _check_output(ws, output)
-    _check_writable(ws, plan, output, options.backend)
+    for _, path in outputs:
+        _check_output(ws, path)
+        _check_writable(ws, plan, path, options.backend)
     _check_inputs(ws)
     money: tuple[BudgetStatus, Spend] | None = None
     with ws.cache.exclusive(), _stops_explained(ws, options.backend, "run"):
@@ -233,27 +239,31 @@ def build(
     paths = {r.name: r.path for r in report.results if r.path is not None}
     # The stitcher checks every clip against the sha256 it was verified with, right before cutting.
     checksums = {str(r.path): r.output_sha256 for r in report.results if r.path and r.output_sha256}
-    timeline = build_timeline(
-        ws.graph,
-        paths,
-        ws.keys,
-        output,
-        preset="veryfast" if options.backend == PREVIEW else None,
-        checksums=checksums,
-    )
-    emit({"event": "stitch", "state": "start", "output": str(output)})
-    with _stops_explained(ws, options.backend, "finish", output):
-        outcome.stitch = stitch(timeline, progress=on_stitch_progress, force=options.force_stitch)
-    outcome.output = output
-    emit(
-        {
-            "event": "stitch",
-            "state": "skipped" if outcome.stitch.skipped else "done",
-            "output": str(output),
-            "duration": outcome.stitch.duration,
-            "fast_path": outcome.stitch.fast_path,
-        }
-    )
+    for out, path in outputs:  # every final cut from the same cached assets, each reframed for its frame
+        timeline = build_timeline(
+            ws.graph,
+            paths,
+            ws.keys,
+            path,
+            preset="veryfast" if options.backend == PREVIEW else None,
+            checksums=checksums,
+            out=out,
+        )
+        emit({"event": "stitch", "state": "start", "output": str(path)})
+        with _stops_explained(ws, options.backend, "finish", path):
+            done = stitch(timeline, progress=on_stitch_progress, force=options.force_stitch)
+        outcome.outputs.append(path)
+        outcome.stitches.append(done)
+        emit(
+            {
+                "event": "stitch",
+                "state": "skipped" if done.skipped else "done",
+                "output": str(path),
+                "duration": done.duration,
+                "fast_path": done.fast_path,
+            }
+        )
+    outcome.output, outcome.stitch = output, outcome.stitches[0]
     return outcome
 
 
@@ -350,7 +360,7 @@ def _run_preview(ws: Workspace, emit: Emit, assets: list[Asset]) -> tuple[BuildR
     producer = PreviewProducer(
         ws.store,
         out_ratio=output_ratio(ws.graph),
-        fps=ws.graph.project.output.fps,
+        fps=ws.outputs()[0][0].output.fps,  # the first cut's rate (the stitcher converts for the others)
         narration_texts=texts,
     )
     report = _execute(ws, producer, emit, assets)
@@ -364,7 +374,7 @@ def _execute(
     assets: list[Asset],
     regenerate: frozenset[str] = frozenset(),
 ) -> BuildReport:
-    executor = Executor(ws.store, producer, emit, regenerate=regenerate, team=ws.team)
+    executor = Executor(ws.store, WithFootage(producer, ws.store), emit, regenerate=regenerate, team=ws.team)
     return asyncio.run(executor.run(assets, ws.keys))
 
 
@@ -506,7 +516,9 @@ def _run_runway(
             try:
                 # A damaged or missing file is created anew only when this plan priced it (its task is gone).
                 regenerate = frozenset(r.key for r in plan.rows if r.spends)
-                executor = Executor(ws.store, producer, emit, regenerate=regenerate, team=ws.team)
+                executor = Executor(
+                    ws.store, WithFootage(producer, ws.store), emit, regenerate=regenerate, team=ws.team
+                )
                 return await executor.run(assets, ws.keys)
             finally:
                 held.update(producer.held)

@@ -28,13 +28,6 @@ ALLOW_PATH = click.option(
     "a list separated by os.pathsep). Outputs always stay inside the project.",
 )
 
-CACHE_URL = click.option(
-    "--cache-url",
-    envvar="VIDSPEC_CACHE_URL",
-    metavar="URL",
-    help="A team cache behind the local one: s3://bucket/prefix (credentials and endpoint from the AWS "
-    "environment) or file:///shared/dir. Env VIDSPEC_CACHE_URL.",
-)
 TARGET = click.option(
     "--target",
     "targets",
@@ -51,6 +44,13 @@ REPLACE = click.option(
     help="A new take of this asset with a new random seed, even though it is cached (repeatable). The old "
     "take stays cached; the lockfile records the seed, and later builds keep using it. The spec is not "
     "rewritten.",
+)
+CACHE_URL = click.option(
+    "--cache-url",
+    envvar="VIDSPEC_CACHE_URL",
+    metavar="URL",
+    help="A team cache behind the local one: s3://bucket/prefix (credentials and endpoint from the AWS "
+    "environment) or file:///shared/dir. Env VIDSPEC_CACHE_URL.",
 )
 
 EXIT_OK = 0
@@ -488,6 +488,27 @@ def storyboard(
     png, page = write_storyboard(ws, ws.plan())
     click.echo(f"wrote {png}")
     click.echo(f"wrote {page}")
+
+
+@cli.command()
+@click.argument("spec", type=SPEC)
+@click.argument("scene")
+@click.argument("take", type=click.IntRange(min=1))
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="VIDSPEC_CACHE_DIR",
+    help="Cache directory to look for the take in (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+)
+@ALLOW_PATH
+def pick(spec: Path, scene: str, take: int, cache_dir: Path | None, allow_paths: tuple[Path, ...]) -> None:
+    """Keep take TAKE of SCENE: write its seed and `takes: 1` into the scene, keeping the file's comments,
+    order and layout; the next build reuses that take from the cache."""
+    from vidspec.app.pick import pick as pick_take
+    from vidspec.app.pick import pick_lines
+
+    for line in pick_lines(pick_take(spec, scene, take, cache_dir=cache_dir, allow=allow_paths), spec):
+        click.echo(line)
 
 
 @cli.command()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from dataclasses import replace as _replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from vidspec.core.diagnostics import format_path
 from vidspec.core.graph import Asset, Graph
 from vidspec.core.keys import FileDigests, graph_keys, key_parts
 from vidspec.core.lock import Lock
+from vidspec.core.outputs import OutputSpec, project_outputs
 from vidspec.core.plan import CacheStatus, Plan, make_plan
 from vidspec.core.project_root import ALLOW_PATHS_ENV, ProjectPaths, output_files, output_path, split_allowed
 from vidspec.core.select import narrow, select
@@ -184,7 +184,7 @@ class Workspace:
         for k, tier in tiers.items():
             statuses[k] = CacheStatus("cached", tier=tier)
         for k, who in elsewhere.items():
-            statuses[k] = _replace(statuses[k], elsewhere=who)
+            statuses[k] = replace(statuses[k], elsewhere=who)
         return statuses
 
     def refuse_outputs_outside(self, output: Path) -> None:
@@ -205,8 +205,17 @@ class Workspace:
         return protected
 
     def output_path(self) -> Path:
+        """The first output's file (the only one, unless the spec has `outputs:`)."""
+        return self.outputs()[0][1]
+
+    def outputs(self) -> list[tuple[OutputSpec, Path]]:
+        """Every final cut the spec asks for, with the file it goes to."""
         base = self.spec.resolve().parent
-        return output_path(base, self.graph.project.output.path, self.name, preview=self.namespace == PREVIEW)
+        preview = self.namespace == PREVIEW
+        return [
+            (out, output_path(base, out.path, self.name, preview=preview))
+            for out in project_outputs(self.graph.project, self.graph.scenes, self.name)
+        ]
 
 
 def _takes(
@@ -239,7 +248,8 @@ def _status(check: Check, namespace: str, gone: bool) -> CacheStatus:
         return CacheStatus("absent")
     # The preview renders again for free; Runway needs the task that made it.
     task = check.record is not None and check.record.task_id is not None
-    return CacheStatus(check.state, refetchable=namespace == PREVIEW or (task and not gone))
+    local = check.record is not None and check.record.endpoint == "footage"  # cut again from the footage
+    return CacheStatus(check.state, refetchable=namespace == PREVIEW or local or (task and not gone))
 
 
 def _gone_tasks(tasks: Mapping[str, str], runway: RunwayConfig | None) -> set[str]:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from vidspec.backends.stills import stills_for
 from vidspec.backends.team import claim_or_wait, renewing
-from vidspec.core.graph import Asset
+from vidspec.core.graph import Asset, Still
 from vidspec.core.hashing import file_sha256
 from vidspec.errors import AssetFailed as AssetFailed  # producers raise it; defined in errors.py
 from vidspec.errors import ProbeError
@@ -294,6 +295,13 @@ class Executor:
                 return self._result(asset, key, "skipped", error=f"needs '{name}', which failed")
             dep_paths[name] = dep.path
             dep_results.append(dep)
+        if not refetch and any(isinstance(r, Still) for _, r in asset.inputs()):
+            try:  # frames of other scenes' clips (continuity), extracted once and cached
+                dep_keys = {d.name: d.key for d in dep_results}
+                dep_paths.update(await asyncio.to_thread(stills_for, self.store, asset, dep_paths, dep_keys))
+            except AssetFailed as exc:
+                self._event(asset, "failed", message=str(exc))
+                return self._result(asset, key, "failed", error=str(exc))
         if not refetch:
             self._event(asset, "waiting")
         if refetch:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from vidspec.core import catalog as cat
 from vidspec.core.diagnostics import PathT
-from vidspec.core.graph import Asset, Graph
+from vidspec.core.graph import Asset, Graph, override_scene
 from vidspec.core.resolve import ResolvedScene
 from vidspec.core.spec import GeneratedImage, Narration
 
@@ -43,6 +43,8 @@ def field_path(graph: Graph, asset: Asset, name: str, index: int | None = None) 
         if name in project_dub:
             return project_dub[name]
     rs = _scene(graph, asset)
+    if asset.for_ratio is not None:  # a ratio override's clip: what the override set points into it
+        rs = override_scene(rs, asset.for_ratio, rs.get("ratio_overrides")[asset.for_ratio])
     tail: PathT = () if index is None else (index,)
     if asset.kind == "image":  # a generated reference image: its own mapping under the scene's `image`
         img = rs.get("image")

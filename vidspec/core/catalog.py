@@ -18,6 +18,7 @@ Endpoint = Literal[
     "text_to_speech",
     "sound_effect",
     "voice_dubbing",
+    "footage",
 ]
 Kind = Literal["video", "image", "speech", "sound", "dub"]
 PriceUnit = Literal["second", "image", "chars", "seconds_block"]
@@ -170,6 +171,12 @@ CATALOG: tuple[ModelRow, ...] = (
              Price("seconds_block", 1, block=2)),
 )  # fmt: skip
 
+# A scene's own footage (`clip:`): cut locally from the user's file, never sent to Runway, free. Not in CATALOG,
+# so no model list, did-you-mean or schema enum offers it.
+FOOTAGE_ROW = ModelRow(
+    "footage", "footage", "video", frozenset({"video"}), frozenset({"video"}), Price("second", 0)
+)
+
 _RUNWAY_WIRE = {"seed": "seed", "public_figure_threshold": "contentModeration"}
 # What each endpoint's request carries besides "model": vidspec's field name -> the API's, in body order.
 # requests.py writes every body from this table, so a new wire field is one entry here (and, if the API
@@ -187,6 +194,7 @@ WIRE_NAMES: dict[Endpoint, dict[str, str]] = {
     "text_to_speech": {"prompt": "promptText", "voice": "voice"},
     "sound_effect": {"prompt": "promptText", "duration": "duration", "loop": "loop"},
     "voice_dubbing": {"narration": "audioUri", "language": "targetLang"},
+    "footage": {"video": "clip", "trim": "trim"},  # not a request: what the footage asset's key hashes
 }  # fmt: skip
 
 MODEL_NAMES: tuple[str, ...] = tuple(dict.fromkeys(r.model for r in CATALOG))

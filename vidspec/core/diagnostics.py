@@ -25,6 +25,9 @@ CODES: dict[str, str] = {
     "VS106": "two scenes share an id",
     "VS107": "a scene id is not of the form [a-z0-9][a-z0-9_-]*",
     "VS108": "the spec has no scenes",
+    "VS109": "both `output` and `outputs` are set",
+    "VS110": "two outputs would write the same file",
+    "VS111": "a ratio override names a frame no output has",
     "VS201": "unknown model",
     "VS202": "the model cannot take the scene's inputs",
     "VS203": "an input the model needs is missing",
@@ -49,6 +52,10 @@ CODES: dict[str, str] = {
     "VS312": "a data URI is malformed (not base64, no media type, or empty)",
     "VS313": "a data URI's media type or content does not fit its slot",
     "VS314": "an input does not decode (a damaged image, or a video without a video stream)",
+    "VS315": "a field that generates a clip is set on a footage scene (`clip`)",
+    "VS316": "`trim` is not [start, end] with start before end, or is set without `clip`",
+    "VS317": "`trim` runs past the end of the footage",
+    "VS318": "footage must be a local file",
     "VS401": "a reference image tag is invalid",
     "VS402": "too many reference images",
     "VS403": "the prompt refers to an @tag that no reference image defines",
@@ -61,6 +68,10 @@ CODES: dict[str, str] = {
     "VS604": "the sound effect starts after the scene ends",
     "VS701": "the prompt uses negative phrasing",
     "VS702": "the prompt seems to describe more than one scene",
+    "VS801": "a reference frame comes from a scene that does not exist (or `previous` on the first scene)",
+    "VS802": "a scene takes its reference frame from its own clip",
+    "VS803": "reference frames taken from other scenes' clips form a cycle",
+    "VS804": "a reference frame's time is not inside the source scene's clip",
 }
 
 

@@ -6,15 +6,17 @@ with its media kind. requests.py turns an asset into a Runway request body; keys
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from vidspec.core import catalog as cat
+from vidspec.core.continuity import frame_ref, scene_order, source_index
+from vidspec.core.hashing import canonical_json, sha256_hex
 from vidspec.core.inputs import MediaKind, input_ref, media_kind_of, scene_inputs
 from vidspec.core.pricing import credits, estimate_speech_seconds
 from vidspec.core.resolve import ResolvedScene, resolve
-from vidspec.core.spec import GeneratedImage, Project, ReferenceImage, Sfx
+from vidspec.core.spec import GeneratedImage, Project, RatioOverride, ReferenceImage, Sfx
 from vidspec.core.timing import Timing, narration_parts
 
 AssetKind = Literal["image", "video", "narration", "sfx", "dub"]
@@ -43,7 +45,28 @@ class AssetRef:
     media: MediaKind
 
 
-Input = FileRef | AssetRef
+@dataclass(frozen=True)
+class Still:
+    """A frame of a clip (another scene's clip: a made video, or a file), as an image input. It is extracted
+    locally (the media layer), never created: its identity is the clip's and the frame's."""
+
+    clip: AssetRef | FileRef
+    at: str | float  # "first", "last", or seconds into the clip
+    media: MediaKind = "image"
+
+    @property
+    def dep(self) -> str | None:
+        """The asset it is taken from, if the clip is made by the build."""
+        return self.clip.name if isinstance(self.clip, AssetRef) else None
+
+    @property
+    def label(self) -> str:
+        """What names this frame among an asset's inputs (the executor hands its file to producers by it)."""
+        clip = self.clip.name if isinstance(self.clip, AssetRef) else str(self.clip.path or self.clip.url)
+        return f"{clip}@{self.at}"
+
+
+Input = FileRef | AssetRef | Still
 
 
 @dataclass(frozen=True)
@@ -57,7 +80,7 @@ class Reference:
 # The request fields of an asset, in the order their inputs are walked.
 REQUEST_FIELDS = (
     "prompt", "ratio", "duration", "audio", "loop", "seed", "voice", "language", "public_figure_threshold",
-    "image", "video", "references", "character", "performance", "narration",
+    "image", "video", "references", "character", "performance", "narration", "trim",
 )  # fmt: skip
 
 
@@ -80,13 +103,21 @@ class Asset:
     voice: str | None = None
     language: str | None = None  # a dub's target language
     public_figure_threshold: str | None = None
-    image: FileRef | AssetRef | None = None  # image-to-video's frame
+    image: FileRef | AssetRef | Still | None = None  # image-to-video's frame
     image_position: str = "first"  # where that frame sits
     video: FileRef | None = None
     references: tuple[Reference, ...] = ()
     character: FileRef | None = None
     performance: FileRef | None = None
     narration: AssetRef | None = None  # the audio a dub translates
+    trim: tuple[float, float] | None = None  # footage: the [start, end] seconds of the clip used
+    for_ratio: str | None = None  # a ratio override's clip: the output frame it serves (None: every output)
+
+    @property
+    def is_footage(self) -> bool:
+        return self.row.endpoint == "footage"
+
+    take: int = 1  # which take of the scene's video (takes: N); take 1 is the film's until one is picked
 
     @property
     def media(self) -> MediaKind:
@@ -101,20 +132,28 @@ class Asset:
         """Every input of the request, with the field that carries it: the one walker over inputs."""
         found: list[tuple[str, Input]] = []
         for name, value in self.request_fields().items():
-            for item in value if isinstance(value, tuple) else (value,):
+            for item in value if isinstance(value, tuple) else (value,):  # a trim's numbers are no input
                 ref = item.ref if isinstance(item, Reference) else item
-                if isinstance(ref, (FileRef, AssetRef)):
+                if isinstance(ref, (FileRef, AssetRef, Still)):
                     found.append((name, ref))
         return found
 
     @property
     def deps(self) -> tuple[str, ...]:
         """The assets this one needs first, by name."""
-        return tuple(dict.fromkeys(r.name for _, r in self.inputs() if isinstance(r, AssetRef)))
+        return tuple(dict.fromkeys(name for _, r in self.inputs() if (name := dep_of(r)) is not None))
 
     def files(self) -> list[Path]:
         """The local files it reads."""
-        return [r.path for _, r in self.inputs() if isinstance(r, FileRef) and r.path is not None]
+        refs = [r.clip if isinstance(r, Still) else r for _, r in self.inputs()]
+        return [r.path for r in refs if isinstance(r, FileRef) and r.path is not None]
+
+
+def dep_of(ref: Input) -> str | None:
+    """The asset an input is made from, if any."""
+    if isinstance(ref, AssetRef):
+        return ref.name
+    return ref.dep if isinstance(ref, Still) else None
 
 
 @dataclass(frozen=True)
@@ -128,7 +167,18 @@ class Graph:
         return {a.name: a for a in self.assets}
 
     def for_scene(self, scene_id: str) -> list[Asset]:
-        return [a for a in self.assets if a.scene_id == scene_id]
+        """The scene's assets in the film: its video is take 1 (the other takes are in `takes`)."""
+        return [a for a in self.assets if a.scene_id == scene_id and a.take == 1]
+
+    def takes(self, scene_id: str) -> list[Asset]:
+        """Every take of the scene's video, take 1 first."""
+        return [a for a in self.assets if a.scene_id == scene_id and a.kind == "video"]
+
+    def video_for(self, scene_id: str, ratio: str | None = None) -> Asset:
+        """The scene's clip in an output of frame `ratio`: its ratio override's when it has one for it."""
+        videos = [a for a in self.for_scene(scene_id) if a.kind == "video"]
+        native = [a for a in videos if ratio is not None and a.for_ratio == ratio]
+        return native[0] if native else next(a for a in videos if a.for_ratio is None)
 
     @property
     def total_credits(self) -> int:
@@ -158,18 +208,28 @@ def image_asset(rs: ResolvedScene, img: GeneratedImage, base: Path) -> Asset:
     )  # fmt: skip
 
 
+def scene_clip(rs: ResolvedScene) -> AssetRef | FileRef:
+    """The clip a scene shows in the film (the hook continuity takes frames from): its made video."""
+    return AssetRef(f"{rs.id}.video", "video")
+
+
 def video_asset(rs: ResolvedScene, ctx: Timing, image: Asset | None) -> Asset:
     base = ctx.base
     row = cat.row(rs.get("model"), cat.video_endpoint_for(scene_inputs(rs)))
     assert row is not None
     seconds = ctx.scene_seconds(rs)
-    frame: FileRef | AssetRef | None = None
+    frame: FileRef | AssetRef | Still | None = None
     video: FileRef | None = None
     character: FileRef | None = None
     performance: FileRef | None = None
     references: tuple[Reference, ...] = ()
+    ref = frame_ref(rs)
+    src = source_index(rs, ctx.scenes) if ref is not None else None
     if row.endpoint == "image_to_video" and image is not None:
         frame = AssetRef(image.name, "image")
+    elif row.endpoint == "image_to_video" and ref is not None:
+        assert src is not None  # validated
+        frame = Still(scene_clip(ctx.scenes[src]), ref.frame)
     elif row.endpoint == "image_to_video":
         frame = FileRef.of(rs.get("image"), base, "image")
     elif row.endpoint == "video_to_video":
@@ -195,6 +255,40 @@ def video_asset(rs: ResolvedScene, ctx: Timing, image: Asset | None) -> Asset:
         seed=rs.get("seed"),
         public_figure_threshold=_threshold(rs, row),
     )  # fmt: skip
+
+
+def footage_asset(rs: ResolvedScene, ctx: Timing) -> Asset:
+    """The scene's own footage: cut from the file locally (media/footage.py), 0 credits, keyed by the file's
+    bytes and the trim."""
+    trim = rs.get("trim")
+    return Asset(
+        f"{rs.id}.video", rs.id, rs.index, "video", cat.FOOTAGE_ROW, 0, ctx.scene_seconds(rs),
+        video=FileRef.of(rs.get("clip"), ctx.base, "video"),
+        trim=(float(trim[0]), float(trim[1])) if trim is not None else None,
+    )  # fmt: skip
+
+
+def override_scene(rs: ResolvedScene, ratio: str, override: RatioOverride) -> ResolvedScene:
+    """The scene as its ratio override for output frame `ratio` makes it: model, ratio and prompt replaced,
+    each pointing at where the override wrote it."""
+    values = dict(rs.values)
+    origins = dict(rs.origins)
+    where = ("scenes", rs.index, "ratio_overrides", ratio)
+    for name in ("model", "ratio", "prompt"):
+        value = getattr(override, name)
+        if value is not None:
+            values[name], origins[name] = value, (*where, name)
+    if override.ratio is None:
+        values["ratio"], origins["ratio"] = ratio, where
+    return ResolvedScene(rs.index, rs.id, values, origins)
+
+
+def override_assets(rs: ResolvedScene, ctx: Timing, image: Asset | None) -> list[Asset]:
+    found = []
+    for ratio, override in (rs.get("ratio_overrides") or {}).items():
+        asset = video_asset(override_scene(rs, ratio, override), ctx, image)
+        found.append(replace(asset, name=f"{rs.id}.video@{ratio}", for_ratio=ratio))
+    return found
 
 
 def narration_asset(rs: ResolvedScene) -> Asset | None:
@@ -245,17 +339,70 @@ def dub_asset(project: Project, narration: Asset) -> Asset | None:
     )  # fmt: skip
 
 
+SEED_SPAN = 2**32  # seeds are 0 to 2**32 - 1
+
+
+def _portable(value: Any, base: Path) -> Any:
+    """A request value as the same on every checkout: files by their path relative to the spec."""
+    if isinstance(value, tuple):
+        return [_portable(v, base) for v in value]
+    if isinstance(value, Reference):
+        return [_portable(value.ref, base), value.tag]
+    if isinstance(value, Still):
+        return {"frame": value.at, "of": _portable(value.clip, base)}
+    if isinstance(value, AssetRef):
+        return {"asset": value.name}
+    if isinstance(value, FileRef):
+        if value.path is None:
+            return value.url
+        try:
+            return value.path.relative_to(base).as_posix()
+        except ValueError:
+            return value.path.as_posix()
+    return value
+
+
+def take_seeds(video: Asset, takes: int, base: Path) -> list[int]:
+    """One seed per take, distinct and the same on every build: the scene's own seed and the ones after it,
+    or (no seed given) seeds drawn from a hash of the request, so an unchanged spec keeps its takes."""
+    first = video.seed
+    if first is None:
+        fields = {k: _portable(v, base) for k, v in video.request_fields().items() if k != "seed"}
+        digest = sha256_hex(
+            canonical_json({"model": video.row.model, "endpoint": video.row.endpoint, **fields})
+        )
+        first = int(digest[:8], 16)
+    return [(first + k) % SEED_SPAN for k in range(takes)]
+
+
+def video_takes(rs: ResolvedScene, video: Asset, base: Path) -> list[Asset]:
+    """The scene's video as its takes: one asset each, with its own seed; take 1 keeps the video's name."""
+    takes = int(rs.get("takes") or 1)
+    if takes == 1:
+        return [video]
+    seeds = take_seeds(video, takes, base)
+    return [
+        replace(video, seed=seed, take=k, name=video.name if k == 1 else f"{video.name}.take{k}")
+        for k, seed in enumerate(seeds, start=1)
+    ]
+
+
 def build_graph(project: Project, base: Path, scenes: list[ResolvedScene] | None = None) -> Graph:
-    """Assumes a valid project (validate first)."""
+    """Assumes a valid project (validate first). Assets come in scene order, except that a scene whose
+    reference frame comes from another scene's clip comes after that scene."""
     scenes = scenes if scenes is not None else resolve(project)
     ctx = Timing(project, base, scenes)
     assets: list[Asset] = []
-    for rs in scenes:
-        img = rs.get("image")
+    for rs in scene_order(scenes):
+        img = rs.get("image") if rs.get("clip") is None else None  # footage: `defaults.image` is not for it
         image = image_asset(rs, img, base) if isinstance(img, GeneratedImage) else None
         if image is not None:
             assets.append(image)
-        assets.append(video_asset(rs, ctx, image))
+        if rs.get("clip") is not None:
+            assets.append(footage_asset(rs, ctx))
+        else:
+            assets.extend(video_takes(rs, video_asset(rs, ctx, image), base))
+            assets.extend(override_assets(rs, ctx, image))
         narration = narration_asset(rs)
         if narration is not None:
             assets.append(narration)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from vidspec.core.catalog import API_VERSION
-from vidspec.core.graph import Asset, AssetRef, Graph, Input
+from vidspec.core.graph import Asset, AssetRef, Graph, Input, Still
 from vidspec.core.hashing import canonical_json, file_sha256, sha256_hex
 from vidspec.core.requests import request_body
 
@@ -40,6 +40,8 @@ def canonical_body(asset: Asset, digest: Digest, dep_keys: Mapping[str, str]) ->
     def content(ref: Input) -> Any:
         if isinstance(ref, AssetRef):
             return {"asset": dep_keys[ref.name]}
+        if isinstance(ref, Still):  # a frame of a clip: the clip's identity and which frame
+            return {"frame": ref.at, "of": content(ref.clip)}
         if ref.path is None:
             return ref.url  # a URL is its own identity
         return {"file": digest(ref.path), "kind": ref.media}
@@ -61,6 +63,12 @@ def asset_key(asset: Asset, digest: Digest, dep_keys: Mapping[str, str], namespa
         "endpoint": asset.row.endpoint,
         "body": canonical_body(asset, digest, dep_keys),
     }
+    return "sha256:" + sha256_hex(canonical_json(payload))
+
+
+def frame_key(clip_key: str, at: str | float) -> str:
+    """The cache key of a frame taken from a clip: the clip's key and which frame (continuity)."""
+    payload = {"v": KEY_VERSION, "frame": at, "of": clip_key}
     return "sha256:" + sha256_hex(canonical_json(payload))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from vidspec.core.budget import budget_limit, within_budget
-from vidspec.core.graph import Asset, AssetRef, FileRef, Graph
+from vidspec.core.graph import Asset, FileRef, Graph, dep_of
 from vidspec.core.lock import Lock
 from vidspec.core.requests import field_of, sent_fields
 
@@ -113,7 +113,7 @@ def _changes(
     for wire in sorted(set(old) ^ set(new) | {f for f in new if f in old and old[f] != new[f]}):
         name = sent.get(wire) or field_of(wire)
         refs = [ref for f, ref in asset.inputs() if f == name] if wire in sent else []
-        regen = [r.name for r in refs if isinstance(r, AssetRef) and r.name in regenerated]
+        regen = [d for r in refs if (d := dep_of(r)) is not None and d in regenerated]
         if regen:
             return Reason("dep_regenerated", dependency=by_name[regen[0]])
         if any(isinstance(r, FileRef) and r.path is not None for r in refs):

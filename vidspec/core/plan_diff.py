@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from vidspec.core.graph import REQUEST_FIELDS, Asset, AssetKind, AssetRef, FileRef, Reference
+from vidspec.core.graph import REQUEST_FIELDS, Asset, AssetKind, AssetRef, FileRef, Reference, Still, dep_of
 from vidspec.core.hashing import sha256_hex
 from vidspec.core.plan import Plan
 from vidspec.core.plan_summary import PlanCounts
@@ -52,6 +52,10 @@ class Side:
             return [self._reference(r) for r in raw if isinstance(r, Reference)]
         if isinstance(raw, AssetRef):
             return f"{raw.name} (generated)"
+        if isinstance(raw, Still):  # continuity: a frame of another scene's clip
+            clip = f"{raw.clip.name} (generated)" if isinstance(raw.clip, AssetRef) else self._file(raw.clip)
+            at = f"{raw.at} frame" if isinstance(raw.at, str) else f"frame at {raw.at:g} s"
+            return f"the {at} of {clip}"
         if isinstance(raw, FileRef):
             shown = self._file(raw)
             if name == "image" and asset.image_position != "first":
@@ -171,7 +175,7 @@ def _field_changes(old: Asset, new: Asset, base: Side, head: Side, remade: set[s
             kind = "added"
         elif wire not in new_parts:
             kind = "removed"
-        elif any(isinstance(r, AssetRef) and r.name in remade for f, r in new.inputs() if f == name):
+        elif any(dep_of(r) in remade for f, r in new.inputs() if f == name):
             kind = "regenerated"
         elif (
             before != after

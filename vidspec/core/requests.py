@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vidspec.core import catalog as cat
-from vidspec.core.graph import Asset, AssetRef, FileRef, Input, Reference
+from vidspec.core.graph import Asset, AssetRef, FileRef, Input, Reference, Still
 
 Resolve = Callable[[Input], Any]  # an input -> what stands for it in the body
 Shape = Callable[[Asset, Any, Resolve], Any]
@@ -19,7 +19,7 @@ Shape = Callable[[Asset, Any, Resolve], Any]
 def _plain(asset: Asset, value: Any, resolve: Resolve) -> Any:
     if isinstance(value, tuple):
         raise TypeError(f"a list field of {asset.row.endpoint} needs a shape in SHAPES")
-    return resolve(value) if isinstance(value, (FileRef, AssetRef)) else value
+    return resolve(value) if isinstance(value, (FileRef, AssetRef, Still)) else value
 
 
 def _prompt_image(asset: Asset, value: Input, resolve: Resolve) -> Any:
@@ -47,6 +47,10 @@ def _moderation(asset: Asset, value: str, resolve: Resolve) -> dict[str, Any]:
     return {"publicFigureThreshold": value}
 
 
+def _seconds_pair(asset: Asset, value: tuple[float, ...], resolve: Resolve) -> list[float]:
+    return [float(v) for v in value]
+
+
 # Wire fields the API wants as more than the bare value (or the bare input URI), by wire name.
 SHAPES: dict[str, Shape] = {
     "promptImage": _prompt_image,
@@ -56,6 +60,7 @@ SHAPES: dict[str, Shape] = {
     "reference": _typed,
     "voice": _voice_preset,
     "contentModeration": _moderation,
+    "trim": _seconds_pair,
 }
 
 

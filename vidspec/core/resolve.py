@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vidspec.core.diagnostics import PathT
-from vidspec.core.spec import SCENE_FIELD_NAMES, Project
+from vidspec.core.spec import SCENE_FIELD_NAMES, SCENE_ONLY_FIELDS, Project
 
 BUILTIN_DEFAULTS: dict[str, Any] = {
     "model": "gen4.5",
@@ -20,6 +20,7 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "audio": True,
     "image_position": "first",
     "voice": "Maya",
+    "takes": 1,
 }
 DEFAULT_DURATION = 5
 
@@ -66,6 +67,9 @@ def resolve_scene(project: Project, index: int) -> ResolvedScene:
             values[name], origins[name] = BUILTIN_DEFAULTS[name], None
         else:
             values[name], origins[name] = None, None
+    for name in SCENE_ONLY_FIELDS:
+        own = getattr(scene, name)
+        values[name], origins[name] = own, ("scenes", index, name) if own is not None else None
     return ResolvedScene(index, scene.id, values, origins)
 
 

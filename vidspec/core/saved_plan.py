@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vidspec import __version__
-from vidspec.core.graph import AssetRef, Graph, Input
+from vidspec.core.graph import AssetRef, Graph, Input, Still
 from vidspec.core.hashing import canonical_json, file_sha256, sha256_hex
 from vidspec.core.keys import Digest
 from vidspec.core.plan import Plan
@@ -61,6 +61,8 @@ def plan_document(
     def shown(ref: Input) -> Any:
         if isinstance(ref, AssetRef):
             return {"asset": ref.name, "key": keys[ref.name]}
+        if isinstance(ref, Still):  # continuity: a frame of another clip
+            return {"frame": ref.at, "of": shown(ref.clip)}
         if ref.path is None:
             return ref.url
         return {"file": _rel(ref.path, base), "sha256": digest(ref.path), "type": ref.media}

@@ -9,7 +9,7 @@ import typing
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
@@ -99,11 +99,22 @@ class _Model(BaseModel):
             return value
         if info.field_name not in numeric_fields(cls):
             return value
-        if isinstance(value, float) and not math.isfinite(value):
-            raise PydanticCustomError("finite_number", "Input should be a finite number")
-        if abs(value) > MAX_MAGNITUDE:
-            raise PydanticCustomError("number_too_large", "Input is too far out of range")
+        return plain_number(value)
+
+
+def plain_number(value: Any) -> Any:
+    """A number finite and small enough to be a float (anything else passes through to the field's checks)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("finite_number", "Input should be a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise PydanticCustomError("number_too_large", "Input is too far out of range")
+    return value
+
+
+# An element of a list of seconds (`trim`): checked like a numeric field, each at its own index.
+ListSeconds = Annotated[float, BeforeValidator(plain_number), Field(ge=0, le=3600, allow_inf_nan=False)]
 
 
 class ReferenceImage(_Model):
@@ -123,6 +134,21 @@ class GeneratedImage(_Model):
     ratio: str | None = Field(None, description="default: the scene's ratio when the image model supports it")
     seed: Seed | None = None
     references: list[ReferenceImage] = Field(default_factory=list)
+
+
+MAX_TAKES = 8
+PREVIOUS = "previous"  # `image: {from: previous}`: the scene before this one
+
+
+class FrameRef(_Model):
+    """Continuity: a frame of another scene's clip as this scene's reference image (image-to-video)."""
+
+    source: str = Field(
+        alias="from", description="the id of the scene whose clip gives the frame, or `previous`"
+    )
+    frame: Literal["first", "last"] | Seconds = Field(
+        "last", description="`first`, `last`, or a time in seconds inside that clip"
+    )
 
 
 class Narration(_Model):
@@ -175,6 +201,9 @@ class Output(_Model):
         "ffmpeg",
         description="ffmpeg: one filter graph (fast); moviepy: composited in Python (slower, same cut)",
     )
+    fit: Fit | None = Field(
+        None, description="how clips fill this frame, for scenes that set no `fit` of their own"
+    )
 
 
 class SceneFields(_Model):
@@ -187,8 +216,10 @@ class SceneFields(_Model):
         None, description="seconds; video-to-video and act_two take their input's length"
     )
     seed: Seed | None = None
-    image: str | GeneratedImage | None = Field(
-        None, description="reference image: a path, an https URL, or {prompt, model, ...} to generate one"
+    image: str | GeneratedImage | FrameRef | None = Field(
+        None,
+        description="reference image: a path, an https URL, {prompt, model, ...} to generate one, or "
+        "{from: SCENE|previous, frame: first|last|SECONDS} for a frame of another scene's clip",
     )
     image_position: Literal["first", "last"] | None = Field(
         None, description="Veo also accepts last; default first"
@@ -209,13 +240,36 @@ class SceneFields(_Model):
     fit: Fit | None = Field(None, description="fit the clip into the output frame; default cover")
     fit_audio: FitAudio | None = Field(None, description="narration longer than the clip; default extend")
     narration_offset: Seconds | None = Field(None, description="seconds after the scene start; default 0")
-    keep_audio: bool | None = Field(None, description="keep the model's own audio (Veo); default true")
+    keep_audio: bool | None = Field(
+        None, description="keep the clip's own sound (Veo's audio, or a footage clip's); default true"
+    )
     audio: bool | None = Field(None, description="Veo: generate audio (40/s) or not (20/s); default true")
     public_figure_threshold: Literal["auto", "low"] | None = None
+    takes: Annotated[int, Field(ge=1, le=MAX_TAKES)] | None = Field(
+        None, description="variants of the video, each with its own seed (1-8); `vidspec pick` keeps one"
+    )
+
+
+class RatioOverride(_Model):
+    """A native clip for the outputs of one frame size: the scene's video made again with these fields."""
+
+    model: str | None = Field(None, description="default: the scene's model")
+    ratio: str | None = Field(None, description="the clip's ratio; default: the output ratio it is keyed by")
+    prompt: str | None = Field(None, description="default: the scene's prompt")
 
 
 class Scene(SceneFields):
     id: str = Field(pattern=SCENE_ID_PATTERN, description="unique, [a-z0-9][a-z0-9_-]*")
+    clip: str | None = Field(
+        None, description="your own footage (.mp4 or .mov) instead of a generated clip: no credits"
+    )
+    trim: Annotated[list[ListSeconds], Field(min_length=2, max_length=2)] | None = Field(
+        None, description="[start, end] in seconds of `clip` to use; default: all of it"
+    )
+    ratio_overrides: dict[str, RatioOverride] | None = Field(
+        None,
+        description='per output frame ("720:1280"): generate a native clip with this model, ratio, prompt',
+    )
 
 
 class Defaults(SceneFields):
@@ -235,6 +289,10 @@ class Project(_Model):
         None, description="names the outputs: letters, digits, . _ -; default: the spec file's stem"
     )
     output: Output = Field(default_factory=Output)
+    outputs: Annotated[list[Output], Field(min_length=1)] | None = Field(
+        None,
+        description="several final cuts from the same clips, each with its own path, ratio, fit, captions",
+    )
     budget: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
         None, description="the most credits a full build may cost"
     )
@@ -245,6 +303,8 @@ class Project(_Model):
 
 
 SCENE_FIELD_NAMES: tuple[str, ...] = tuple(SceneFields.model_fields)
+# Fields of a scene alone (`defaults` cannot set them): what a ResolvedScene also carries.
+SCENE_ONLY_FIELDS: tuple[str, ...] = ("clip", "trim", "ratio_overrides")
 
 
 # A spec may name its schema for editors (`"$schema": "..."`, in JSON or YAML); vidspec ignores it.

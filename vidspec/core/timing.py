@@ -62,7 +62,12 @@ class Timing:
         return self._durations[ref.path]
 
     def scene_seconds(self, rs: ResolvedScene) -> float:
-        """The scene's video length: its duration, or its input video's length."""
+        """The scene's video length: its duration, its input video's length, or its footage's (trimmed)."""
+        if rs.get("clip") is not None:
+            trim = rs.get("trim")
+            if trim is not None:
+                return max(0.0, float(trim[1]) - float(trim[0]))
+            return self.video_length(input_ref(rs.get("clip"), self.base)) or 0.0
         row = video_row(rs)
         duration = rs.get("duration")
         if row is not None and row.durations is None:

@@ -14,6 +14,7 @@ from vidspec.core.budget import budget_limit, over_budget
 from vidspec.core.diagnostics import Diagnostic, Diagnostics, PathT, error, format_path
 from vidspec.core.graph import Graph, build_graph
 from vidspec.core.inputs import MediaInspector
+from vidspec.core.outputs import project_outputs
 from vidspec.core.project_root import ProjectPaths
 from vidspec.core.resolve import resolve
 from vidspec.core.rules.files import check_outputs
@@ -23,11 +24,13 @@ from vidspec.core.spec import (
     SCHEMA_KEY,
     Defaults,
     Dub,
+    FrameRef,
     GeneratedImage,
     Music,
     Narration,
     Output,
     Project,
+    RatioOverride,
     ReferenceImage,
     Scene,
     Sfx,
@@ -37,7 +40,7 @@ from vidspec.core.timing import Timing
 
 # Which model describes the mapping at a data path (for "did you mean" on unknown keys).
 _CHILD_MODELS: dict[str, type[BaseModel]] = {
-    "output": Output, "defaults": Defaults, "music": Music, "dub": Dub, "image": GeneratedImage,
+    "output": Output, "outputs": Output, "ratio_overrides": RatioOverride, "defaults": Defaults, "music": Music, "dub": Dub, "image": GeneratedImage,
     "narration": Narration, "sfx": Sfx, "references": ReferenceImage, "scenes": Scene,
 }  # fmt: skip
 _TYPE_WORDS = {
@@ -149,15 +152,20 @@ def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[D
     """pydantic errors -> (diagnostic, points_at_key). One diagnostic per offending value."""
     out: list[tuple[Diagnostic, bool]] = []
     unions: dict[PathT, list[Any]] = {}
+    in_branch: dict[PathT, list[tuple[Any, str]]] = {}
     for err in exc.errors():
         path, union_at, tag = _strip_loc(data, tuple(err["loc"]), err["type"] == "missing")
         if union_at is None:
             out.append(_one(err, (*base, *path), _value_at(data, path)))
         elif isinstance(_value_at(data, union_at), dict):
-            if tag[:1].isupper():  # a mapping: only the model branch's errors are about this value
-                out.append(_one(err, (*base, *path), _value_at(data, path)))
+            # a mapping: only the errors of the model branch it is written for are about this value
+            if tag[:1].isupper() and _branch_applies(tag, _value_at(data, union_at)):
+                in_branch.setdefault(path, []).append((err, tag))
         else:
             unions.setdefault(union_at, []).append(err)
+    for path, found in in_branch.items():  # one value inside the branch: one error (a nested union has many)
+        err, tag = _pick_error(found, _value_at(data, path))
+        out.append(_one(err, (*base, *path), _value_at(data, path), _BRANCH_MODELS.get(tag)))
     for path, errs in unions.items():  # a scalar that fits no branch: one error for the value
         value = _value_at(data, path)
         full = (*base, *path)
@@ -173,11 +181,39 @@ def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[D
     return out
 
 
-def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
+# Mapping branches of a union told apart by a key only they take: `image: {from: ...}` is a FrameRef.
+_BRANCH_MARKERS: dict[str, str] = {"FrameRef": "from"}
+_BRANCH_MODELS: dict[str, type[BaseModel]] = {"FrameRef": FrameRef, "GeneratedImage": GeneratedImage}
+
+
+def _branch_applies(tag: str, value: dict[str, Any]) -> bool:
+    marker = _BRANCH_MARKERS.get(tag)
+    if marker is not None:
+        return marker in value
+    return not any(m in value for m in _BRANCH_MARKERS.values())
+
+
+def _pick_error(found: list[tuple[Any, str]], value: Any) -> tuple[Any, str]:
+    """Of several errors for one value (the branches of a nested union), the one that fits its type."""
+    if len(found) == 1:
+        return found[0]
+    wanted = "literal_error" if isinstance(value, str) else None
+    for err, tag in found:
+        if err["type"] == wanted or wanted is None and not err["type"].endswith(("_type", "literal_error")):
+            return err, tag
+    return found[0]
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    """The keys a spec writes for a model's fields (an alias such as `from` where it has one)."""
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _one(err: Any, path: PathT, value: Any, model: type[BaseModel] | None = None) -> tuple[Diagnostic, bool]:
     t = err["type"]
     name = path[-1] if path else "spec"
     if t == "extra_forbidden":
-        fields = list(_model_at(path[:-1]).model_fields)
+        fields = _keys_of(model or _model_at(path[:-1]))
         fallback = "valid keys here: " + ", ".join(fields)
         if len(path) > 1 and name in Project.model_fields:
             fallback = f"`{name}` is a top-level key, not part of {format_path(path[:-1])}"
@@ -215,6 +251,9 @@ def _one(err: Any, path: PathT, value: Any) -> tuple[Diagnostic, bool]:
         return error("VS105", f"`{name}` is {show_number(value)}: far out of range", path, hint), False
     if t == "string_too_long":
         return error("VS105", f"`{name}` is too long", path, None), False
+    if t in ("too_short", "too_long") and name == "trim":
+        return error("VS316", f"`trim` takes two numbers, [start, end], not {len(value or [])}", path,
+                     "for example trim: [1.5, 4] (seconds of the clip)"), False  # fmt: skip
     if t == "too_short" and name == "scenes":
         return error("VS108", "the spec has no scenes", path, "add at least one scene under `scenes:`"), False
     if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -257,6 +296,13 @@ def _salvage(model: type[BaseModel], value: Any, placeholder_id: str | None = No
             return None
 
 
+def _salvage_list(model: type[BaseModel], value: Any) -> list[Any] | None:
+    if not isinstance(value, list):
+        return None
+    kept = [item for item in (_salvage(model, v) for v in value) if item is not None]
+    return kept or None
+
+
 def _partial_project(data: dict[str, Any]) -> tuple[Project, list[int]]:
     """The valid parts of an invalid project, and the file index of each scene kept."""
     raw = data.get("scenes") if isinstance(data.get("scenes"), list) else []
@@ -268,9 +314,11 @@ def _partial_project(data: dict[str, Any]) -> tuple[Project, list[int]]:
             scenes.append(scene)
             index_map.append(i)
     project = Project.model_construct(
+        {k for k in data if k in Project.model_fields},  # what the file set (`output` and `outputs`: VS109)
         version=1,
         name=None,
         output=_salvage(Output, data.get("output", {})) or Output(),
+        outputs=_salvage_list(Output, data.get("outputs")),
         budget=None,
         defaults=_salvage(Defaults, data.get("defaults", {})) or Defaults(),
         music=_salvage(Music, data["music"]) if "music" in data else None,
@@ -315,7 +363,8 @@ def validate_source(
     scenes = resolve(project)
     paths = paths if paths is not None else ProjectPaths.for_spec(Path(src.file))
     ctx = Timing(project, base, scenes, paths=paths, inspect=inspect)
-    found: list[Diagnostic] = list(check_outputs(project, project_name(project, Path(src.file)), paths))
+    name = project_name(project, Path(src.file))
+    found: list[Diagnostic] = list(check_outputs(project_outputs(project, scenes, name), name, paths))
     for rs in scenes:
         found.extend(rules.check_scene(rs, ctx))
     found.extend(rules.check_project(project, ctx, scenes))

@@ -24,8 +24,23 @@ def inspect_media(kind: MediaKind, source: Path | bytes) -> str | None:
         return _image_problem(source)
     if kind == "video":
         handlers = mp4_track_handlers(source)
-        return None if handlers is not None and b"vide" in handlers else "has no video stream"
+        if handlers is None or b"vide" not in handlers:
+            return "has no video stream"
+        return _first_frame_problem(source) if isinstance(source, Path) else None
     return None
+
+
+def _first_frame_problem(path: Path) -> str | None:
+    """A video track can hold anything: decode its first frame (one short ffmpeg run, stops at an error)."""
+    from vidspec.media.probe import run_ffmpeg
+
+    proc = run_ffmpeg(
+        "-v", "error", "-xerror", "-i", str(path), "-map", "0:v:0", "-frames:v", "1", "-f", "null", "-"
+    )
+    if proc.returncode == 0:
+        return None
+    reason = next((line.strip() for line in proc.stderr.splitlines() if line.strip()), "ffmpeg failed")
+    return f"has a video stream that does not decode ({reason[:120]})"
 
 
 def _image_problem(source: Path | bytes) -> str | None:

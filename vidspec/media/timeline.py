@@ -12,6 +12,7 @@ from typing import Literal
 from vidspec.core.catalog import ratio_size
 from vidspec.core.graph import Graph
 from vidspec.core.keys import FileDigests
+from vidspec.core.outputs import OutputSpec, project_outputs
 from vidspec.core.spec import Fit, FitAudio, Sfx, Transition
 from vidspec.core.timing import narration_parts
 
@@ -71,13 +72,8 @@ class Timeline:
 
 
 def output_ratio(graph: Graph) -> str:
-    project = graph.project
-    if project.output.ratio:
-        return project.output.ratio
-    for asset in graph.assets:
-        if asset.kind == "video" and asset.ratio:
-            return asset.ratio
-    return "1280:720"
+    """The (first) output's frame."""
+    return project_outputs(graph.project, graph.scenes, "")[0].ratio
 
 
 def build_timeline(
@@ -88,14 +84,19 @@ def build_timeline(
     *,
     preset: str | None = None,
     checksums: Mapping[str, str] | None = None,
+    out: OutputSpec | None = None,
 ) -> Timeline:
-    """`paths` maps asset names to their cached files; `checksums` their paths to the sha256 they hold."""
+    """`paths` maps asset names to their cached files; `checksums` their paths to the sha256 they hold.
+    `out`: which of the spec's outputs (default the first): its frame, fit, captions, and each scene's clip
+    for that frame (a ratio override's, when the scene has one)."""
     project = graph.project
-    w, h = ratio_size(output_ratio(graph))
+    out = out if out is not None else project_outputs(project, graph.scenes, "")[0]
+    w, h = ratio_size(out.ratio)
     cuts = []
     by_name = graph.by_name()
     for rs in graph.scenes:
-        names = {a.kind: a.name for a in graph.for_scene(rs.id)}
+        names: dict[str, str] = {a.kind: a.name for a in graph.for_scene(rs.id) if a.kind != "video"}
+        names["video"] = graph.video_for(rs.id, out.ratio).name
         voice = names.get("dub") or names.get("narration")
         parts = narration_parts(rs)
         sfx_value = rs.get("sfx")
@@ -110,7 +111,7 @@ def build_timeline(
             duration=float(by_name[video].seconds or 0),
             transition=rs.get("transition"),
             transition_duration=float(rs.get("transition_duration")),
-            fit=rs.get("fit"),
+            fit=out.fit_for(rs),
             narration=paths[voice] if voice else None,
             narration_text=parts[0] if parts else None,
             narration_offset=float(rs.get("narration_offset") or 0.0),
@@ -137,10 +138,10 @@ def build_timeline(
         output,
         w,
         h,
-        project.output.fps,
+        out.output.fps,
         music,
-        project.output.captions,
-        preset or project.output.preset,
-        engine=project.output.engine,
+        out.output.captions,
+        preset or out.output.preset,
+        engine=out.output.engine,
         checksums=tuple(sorted((checksums or {}).items())),
     )

@@ -24,12 +24,14 @@ def build_summary(outcome: BuildOutcome, backend: str) -> dict[str, Any]:
         "credits_estimated": report.estimated,
         "credits_charged": report.charged, "credits_possibly_billed": report.possibly_billed,
         "output": str(outcome.output) if outcome.output else None,
+        "outputs": [str(p) for p in outcome.outputs],
+        "outputs_stitched": [not s.skipped for s in outcome.stitches],
         "stitched": bool(outcome.stitch and not outcome.stitch.skipped),
         "ledger": str(outcome.ledger) if outcome.ledger else None,
         "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
         "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
     }  # fmt: skip
-    team = getattr(outcome.workspace, "team", None)  # tests build outcomes without a workspace
+    team = outcome.workspace.team if outcome.workspace is not None else None  # a bare outcome (tests)
     if team is not None:  # the team cache: what came from it and went to it
         summary["team_cache"] = {
             "url": team.url, "downloaded": team.downloaded, "uploaded": team.uploaded, "down": team.down,
@@ -68,6 +70,9 @@ def render_build_summary(summary: dict[str, Any], report: BuildReport, console: 
         console.print(f"[yellow]note:[/] {note}")
     for f in summary["failed"]:
         console.print(f"[red]failed:[/] {f['asset']}: {f['error']}")
-    if summary["output"]:
+    if summary["output"] and len(summary.get("outputs") or ()) > 1:
+        for path, stitched in zip(summary["outputs"], summary["outputs_stitched"], strict=True):
+            console.print(f"{'wrote' if stitched else 'up to date:'} {path}")
+    elif summary["output"]:
         verb = "wrote" if summary["stitched"] else "up to date:"
         console.print(f"{verb} {summary['output']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -9,9 +10,12 @@ from rich.table import Table
 
 from vidspec.app.views.plan_summary import summary_line
 from vidspec.core.budget import BudgetStatus, Spend
+from vidspec.core.graph import Asset
+from vidspec.core.outputs import project_outputs
 from vidspec.core.plan import Plan, PlanRow, Reason
 from vidspec.core.plan_summary import plan_counts
 from vidspec.core.pricing import usd
+from vidspec.core.validate import project_name
 
 ACTION_STYLE = {
     "cached": "green", "create": "yellow", "regenerate": "magenta", "reuse": "cyan", "refetch": "blue",
@@ -63,6 +67,43 @@ def row_reason(row: PlanRow) -> str:
     return text
 
 
+def asset_label(asset: Asset) -> str:
+    """What a plan row calls an asset: its kind, your footage, or the clip made for one output frame."""
+    if asset.is_footage:
+        return "your footage"
+    if asset.for_ratio is not None:
+        return f"video for {asset.for_ratio}"
+    return KIND_LABELS[asset.kind]
+
+
+def outputs_json(plan: Plan) -> list[dict[str, Any]]:
+    """The final cuts a build writes (paths as the spec gives them, relative to its folder)."""
+    g = plan.graph
+    name = project_name(g.project, Path(plan.spec))
+    return [
+        {"path": out.path or f"build/{name}.mp4", "ratio": out.ratio, "fit": out.output.fit}
+        for out in project_outputs(g.project, g.scenes, name)
+    ]
+
+
+def take_label(asset: Asset, takes: int) -> str:
+    """An asset in words (asset_label); a take of a scene with several says which one the film uses."""
+    label = asset_label(asset)
+    if takes > 1 and asset.kind == "video":
+        label += f" take {asset.take}/{takes}" + (" (in the film)" if asset.take == 1 else "")
+    return label
+
+
+def takes_note(scene: dict[str, Any], spec: str) -> str | None:
+    """What `plan` says of a scene with takes: the film uses take 1 until one is picked."""
+    if "takes" not in scene:
+        return None
+    return (
+        f"scene '{scene['id']}': {scene['takes']} takes, priced as {scene['takes']} creates; the film uses take "
+        f"{scene['film_take']} until you choose one with `vidspec pick {spec} {scene['id']} TAKE`"
+    )
+
+
 def plan_json(
     plan: Plan,
     *,
@@ -81,19 +122,22 @@ def plan_json(
     scenes = []
     for rs in plan.graph.scenes:
         rows = [r for r in plan.rows if r.asset.scene_id == rs.id]
+        takes = int(rs.get("takes") or 1)
         scenes.append({
             "id": rs.id,
             "credits": sum(r.asset.credits for r in rows),
+            **({"takes": takes, "film_take": 1} if takes > 1 else {}),
             "assets": [{
                 "kind": r.asset.kind,
-                "label": KIND_LABELS[r.asset.kind],
+                "label": take_label(r.asset, takes),
+                **({"take": r.asset.take, "seed": r.asset.seed} if takes > 1 and r.asset.kind == "video" else {}),
                 "name": r.asset.name,
                 "model": r.asset.row.model,
                 "endpoint": r.asset.row.endpoint,
                 "credits": r.asset.credits,
                 "cached": r.cached,
                 "action": r.action,
-                "reason": row_reason(r),
+                "reason": row_reason(r) + (" (cut locally, free)" if r.asset.is_footage else ""),
                 "reason_code": r.reason.code,
                 "key": r.key,
                 "tier": r.tier,
@@ -111,6 +155,7 @@ def plan_json(
         "budget_left": None if plan.budget is None else plan.budget - plan.total_credits,
         "within_budget": plan.within_budget,
         "scenes": scenes,
+        "outputs": outputs_json(plan),
     }
     if backend is not None:
         data.update(backend=backend, backend_reason=backend_reason, cache_namespace=cache_namespace)
@@ -210,6 +255,15 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
             first = False
         table.add_row("", "[dim]scene total[/]", "", f"[dim]{scene['credits']}[/]", "", "", end_section=True)
     console.print(table)
+    if len(data.get("outputs") or ()) > 1:
+        cuts = [
+            f"{o['path']} ({o['ratio']}{', fit ' + o['fit'] if o['fit'] else ''})" for o in data["outputs"]
+        ]
+        console.print("outputs, all cut from these assets: " + ", ".join(cuts))
+    for scene in data["scenes"]:
+        note = takes_note(scene, data["spec"])
+        if note is not None:
+            console.print(note)
     if "summary" in data:
         console.print(data["summary"], markup=False)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")

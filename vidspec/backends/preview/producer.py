@@ -15,7 +15,7 @@ from pathlib import Path
 from vidspec.backends.executor import Emit, Produced
 from vidspec.backends.preview import standins
 from vidspec.core.catalog import ratio_size
-from vidspec.core.graph import Asset, AssetRef
+from vidspec.core.graph import Asset, AssetRef, Still
 from vidspec.store.cache import LocalStore, Record
 
 DUB_VOICES = {
@@ -135,6 +135,8 @@ def _still(asset: Asset, deps: Mapping[str, Path]) -> Path | None:
     """The picture a stand-in video shows: its image input (a made one or a local file), or a character image."""
     if isinstance(asset.image, AssetRef):
         return deps.get(asset.image.name)
+    if isinstance(asset.image, Still):  # the frame the executor extracted from another scene's clip
+        return deps.get(asset.image.label)
     if asset.image is not None:
         return asset.image.path  # None for a URL: nothing to show offline
     if asset.character is not None and asset.character.media == "image":

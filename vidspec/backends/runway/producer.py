@@ -22,7 +22,7 @@ from vidspec.backends.executor import AssetFailed, Emit, Produced
 from vidspec.backends.runway.client import Organization, RunwayClient, Task
 from vidspec.backends.runway.tasks import DISPLAY, PollSchedule, retryable_failure
 from vidspec.core.budget import Attempt, Limits, Spend, refusal, tally
-from vidspec.core.graph import Asset, AssetRef, Input
+from vidspec.core.graph import Asset, AssetRef, Input, Still
 from vidspec.core.inputs import MediaKind
 from vidspec.core.requests import request_body
 from vidspec.errors import (
@@ -533,6 +533,8 @@ class RunwayProducer:
     async def _input_uri(self, ref: Input, deps: Mapping[str, Path]) -> str:
         if isinstance(ref, AssetRef):
             return await self._uri(deps[ref.name], ref.media)
+        if isinstance(ref, Still):  # the frame the executor extracted from the clip
+            return await self._uri(deps[ref.label], ref.media)
         if ref.path is None:
             assert ref.url is not None
             return ref.url  # a URL goes as written

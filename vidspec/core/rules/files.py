@@ -8,15 +8,15 @@ import binascii
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from vidspec.core import catalog as cat
 from vidspec.core.diagnostics import Diagnostic, PathT, error, warning
 from vidspec.core.inputs import FORMATS, MediaKind, input_ref, media_kind_of
+from vidspec.core.outputs import OutputSpec
 from vidspec.core.project_root import ALLOW_HINT, ProjectPaths, output_files, output_path
 from vidspec.core.rules.hints import suggest
-from vidspec.core.spec import Project
 from vidspec.core.timing import Timing
 
 
@@ -28,8 +28,9 @@ def _exists(path: Path) -> bool:
 
 
 def check_file(
-    raw: str, kinds: tuple[MediaKind, ...], path: PathT, ctx: Timing, what: str
+    raw: str, kinds: tuple[MediaKind, ...], path: PathT, ctx: Timing, what: str, *, upload: bool = True
 ) -> Iterator[Diagnostic]:
+    """`upload` False: a file vidspec reads locally and never sends (footage): no API size limits."""
     ref = input_ref(raw, ctx.base)
     allowed = tuple(ext for k in kinds for ext in FORMATS[k])
     if ref.url is not None:
@@ -90,14 +91,14 @@ def check_file(
         yield error("VS302", f"{what} {raw} {found} {ref.suffix.lstrip('.').upper()}", path,
                     "re-export it, or rename it to match its content")  # fmt: skip
         return
-    if size > cat.UPLOAD_LIMIT:
+    if upload and size > cat.UPLOAD_LIMIT:
         yield error("VS305", f"{what} is {size / 2**20:.0f} MB; uploads take at most 200 MB", path)
         return
     problem = _inspect(ctx, media_kind_of(ref, kinds[0]), ref.path)
     if problem is not None:
         yield error("VS314", f"{what} {raw} {problem}", path, "re-export it from an editor, or replace it")
         return
-    if not cat.fits_data_uri(size, cat.MIME_TYPES.get(ref.suffix, "application/octet-stream")):
+    if upload and not cat.fits_data_uri(size, cat.MIME_TYPES.get(ref.suffix, "application/octet-stream")):
         yield warning(
             "VS303",
             f"{what} is {size / 2**20:.1f} MB, too large for a 5 MB data URI once base64-encoded: "
@@ -115,26 +116,54 @@ _MIME_FAMILY = {"image/jpeg": ("jpeg",), "image/png": ("png",), "image/webp": ("
 _DATA_URI = re.compile(r"data:([^,]*),(.*)", re.S)
 
 
-def check_outputs(project: Project, name: str, paths: ProjectPaths) -> Iterator[Diagnostic]:
+def check_outputs(outputs: Sequence[OutputSpec], name: str, paths: ProjectPaths) -> Iterator[Diagnostic]:
     """The final cut of either backend and every file written beside it resolve inside the project, and
-    outside the cache directory: the first one that does not is the error."""
-    where: PathT = ("output", "path")
+    outside the cache directory: the first one that does not is the error. Two outputs never share a file."""
+    written: dict[Path, OutputSpec] = {}
+    for spec in outputs:
+        clash = _shared_file(spec, name, paths, written)
+        if clash is not None:
+            other, file = clash
+            yield error("VS110", f"{other.label} and {spec.label} would both write "
+                        f"{os.path.relpath(file, paths.base)}", spec.where("path"),
+                        "give each output its own `path` (its captions and manifest go beside it)")  # fmt: skip
+        problem = _output_problem(spec, name, paths, False) or _output_problem(spec, name, paths, True)
+        if problem is not None:
+            yield problem
+
+
+def _shared_file(
+    spec: OutputSpec, name: str, paths: ProjectPaths, written: dict[Path, OutputSpec]
+) -> tuple[OutputSpec, Path] | None:
+    """An earlier output that writes one of this output's own files (the cut and its sidecars; the ledger
+    and the storyboard are the project's, one each), and that file."""
     for preview in (False, True):
-        out = output_path(paths.base, project.output.path, name, preview=preview)
-        for file in output_files(out, name):
-            problem = paths.output_problem(file)
-            if problem is None:
-                continue
-            code, why = problem
-            what = "the output" if file == out else "the output's sidecar"
-            fix = (
-                "the cache directory holds cached assets only"
-                if code == "VS310"
-                else "keep outputs in the project"
-            )
-            yield error(code, f"{what} {os.path.normpath(file)} {why}", where,
-                        f"{fix}; for example output.path: build/{name}.mp4")  # fmt: skip
-            return
+        out = output_path(paths.base, spec.path, name, preview=preview)
+        for file in output_files(out, name)[:4]:
+            other = written.setdefault(Path(os.path.normpath(file)), spec)
+            if other is not spec:
+                return other, file
+    return None
+
+
+def _output_problem(spec: OutputSpec, name: str, paths: ProjectPaths, preview: bool) -> Diagnostic | None:
+    where = spec.where("path")
+    out = output_path(paths.base, spec.path, name, preview=preview)
+    for file in output_files(out, name):
+        problem = paths.output_problem(file)
+        if problem is None:
+            continue
+        code, why = problem
+        what = "the output" if file == out else "the output's sidecar"
+        fix = (
+            "the cache directory holds cached assets only"
+            if code == "VS310"
+            else "keep outputs in the project"
+        )
+        field = "output.path" if spec.index is None else f"outputs[{spec.index}].path"
+        return error(code, f"{what} {os.path.normpath(file)} {why}", where,
+                     f"{fix}; for example {field}: build/{name}.mp4")  # fmt: skip
+    return None
 
 
 def _file_type(mode: int) -> str:

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from vidspec.core import catalog as cat
 from vidspec.core.diagnostics import Diagnostic, PathT, error, warning
 from vidspec.core.resolve import ResolvedScene
+from vidspec.core.rules.continuity import check_frame_source
 from vidspec.core.rules.files import check_file
 from vidspec.core.rules.hints import did_you_mean
 from vidspec.core.rules.models import check_model_kind
 from vidspec.core.rules.text import check_prompt_text
-from vidspec.core.spec import ReferenceImage
+from vidspec.core.spec import FrameRef, ReferenceImage
 from vidspec.core.timing import Timing
 
 TAG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,15}$")
@@ -64,6 +65,9 @@ def check_image(rs: ResolvedScene, ctx: Timing) -> Iterator[Diagnostic]:
         return
     if isinstance(img, str):
         yield from check_file(img, ("image",), rs.where("image"), ctx, "image")
+        return
+    if isinstance(img, FrameRef):  # a frame of another scene's clip
+        yield from check_frame_source(rs, ctx)
         return
     base = rs.where("image")
     yield from check_model_kind(img.model, "image", (*base, "model"))

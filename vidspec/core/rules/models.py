@@ -107,6 +107,9 @@ def check_options(rs: ResolvedScene, row: cat.ModelRow) -> Iterator[Diagnostic]:
     for opt in ("audio", "seed", "public_figure_threshold"):
         if rs.explicit(opt) and rs.get(opt) is not None and opt not in row.options:
             yield error("VS209", f"{row.model} does not take `{opt}`", rs.where(opt), f"remove `{opt}`")
+    if (rs.get("takes") or 1) > 1 and "seed" not in row.options:  # takes differ by their seeds alone
+        yield error("VS209", f"{row.model} takes no seed, so its takes could not differ", rs.where("takes"),
+                    "remove `takes`, or choose a model that takes a seed")  # fmt: skip
     if "image" in scene_inputs(rs) and rs.get("image_position") not in row.image_positions:
         yield error(
             "VS209",

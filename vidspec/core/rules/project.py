@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from vidspec.core import catalog as cat
 from vidspec.core.diagnostics import Diagnostic, error
+from vidspec.core.outputs import project_outputs
 from vidspec.core.resolve import ResolvedScene
 from vidspec.core.rules.files import check_file
 from vidspec.core.rules.hints import did_you_mean
 from vidspec.core.rules.models import check_model_kind
+from vidspec.core.rules.outputs import check_output_frames, check_ratio_overrides
 from vidspec.core.spec import Project
 from vidspec.core.timing import Timing, transition_share
 
@@ -27,20 +28,11 @@ def check_project(project: Project, ctx: Timing, scenes: list[ResolvedScene]) ->
             )
         else:
             seen[scene.id] = i
-    out = project.output
-    if out.ratio is not None and not re.fullmatch(r"[1-9]\d{1,4}:[1-9]\d{1,4}", out.ratio):
-        yield error(
-            "VS104",
-            f"output ratio '{out.ratio}' is not W:H in pixels",
-            ("output", "ratio"),
-            "for example 1280:720",
-        )
-    elif out.ratio is not None and any(int(x) % 2 for x in out.ratio.split(":")):
-        yield error(
-            "VS104",
-            f"output ratio '{out.ratio}' has an odd side; H.264 yuv420p needs even sizes",
-            ("output", "ratio"),
-        )
+    outputs = project_outputs(project, scenes, "")  # ratios only: the name does not matter here
+    yield from check_output_frames(project, outputs)
+    for rs in scenes:
+        if rs.get("clip") is None:
+            yield from check_ratio_overrides(rs, ctx, outputs)
     if project.music is not None:
         yield from check_file(project.music.path, ("audio",), ("music", "path"), ctx, "music")
     if project.dub is not None:

@@ -9,6 +9,7 @@ from vidspec.core.inputs import MediaKind
 from vidspec.core.resolve import ResolvedScene
 from vidspec.core.rules.audio import check_narration, check_sfx
 from vidspec.core.rules.files import check_file
+from vidspec.core.rules.footage import check_footage
 from vidspec.core.rules.images import check_image, check_references
 from vidspec.core.rules.models import check_video_model
 from vidspec.core.rules.text import check_prompt_advice, check_prompt_text
@@ -16,6 +17,11 @@ from vidspec.core.timing import Timing
 
 
 def check_scene(rs: ResolvedScene, ctx: Timing) -> Iterator[Diagnostic]:
+    yield from check_footage(rs, ctx)
+    if rs.get("clip") is not None:  # the user's own clip: nothing is generated for its picture
+        yield from check_narration(rs, ctx)
+        yield from check_sfx(rs, ctx)
+        return
     prompt = rs.get("prompt")
     if prompt:
         yield from check_prompt_text(prompt, rs.where("prompt"), "the prompt")
