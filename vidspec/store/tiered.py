@@ -71,9 +71,10 @@ class TeamStore:
         )
         ok = False
         try:
-            if not self.blobs.download(self.object_name(key, rec.file), dest):
+            size = self.blobs.download(self.object_name(key, rec.file), dest, limit=rec.size)
+            if size is None:
                 return "absent"
-            if dest.stat().st_size != rec.size or file_sha256(dest) != rec.output_sha256:
+            if size != rec.size or file_sha256(dest) != rec.output_sha256:
                 return "damaged"
             ok = True
         finally:
