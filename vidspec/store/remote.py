@@ -112,9 +112,9 @@ class S3Blobs:
             # down costs seconds, then the build goes on without it.
             region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
             config = Config(
-                retries={"max_attempts": 3, "mode": "standard"},
+                retries={"max_attempts": 2, "mode": "standard"},
                 connect_timeout=3,
-                read_timeout=30,
+                read_timeout=10,  # waiting for an answer (not sending): a hung store costs ~20 s, once
                 max_pool_connections=16,
             )
             try:
