@@ -114,7 +114,7 @@ class S3Blobs:
             config = Config(
                 retries={"max_attempts": 2, "mode": "standard"},
                 connect_timeout=3,
-                read_timeout=10,  # waiting for an answer (not sending): a hung store costs ~20 s, once
+                read_timeout=10,  # waiting for an answer (not sending): a hung store costs ~30 s, once
                 max_pool_connections=16,
             )
             try:
