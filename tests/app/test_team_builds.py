@@ -106,6 +106,7 @@ def test_second_machine_downloads_everything_and_pays_nothing(
     other = ["--cache-dir", str(tmp_path / "bob-laptop")]
     code, out, err = run(["plan", str(b), "--cache-url", team_bucket, *other], capsys)
     assert code == 0 and out.count("cached (team), 0 credits") == N
+    assert f"team cache: {team_bucket}, {N} downloaded (sha256 checked)" in out
     again, _ = plan_json(b, team_bucket, capsys)  # now in bob's local cache
     assert {r["tier"] for r in rows(again).values()} == {"local"}
 
