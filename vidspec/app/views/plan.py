@@ -290,6 +290,12 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         )
     if "backend" in data:
         console.print(f"backend: {data['backend']} ({data['backend_reason']})")
+    if data.get("team_cache"):
+        t = data["team_cache"]
+        state = (
+            "unreachable: local cache only" if t["down"] else f"{t['downloaded']} downloaded (sha256 checked)"
+        )
+        console.print(f"team cache: {t['url']}, {state}")
     if "spent_credits" in data:
         for line in budget_lines(data):
             console.print(line)
