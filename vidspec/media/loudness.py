@@ -28,9 +28,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from vidspec.core.hashing import canonical_json, file_sha256, sha256_hex
-from vidspec.errors import StitchError
+from vidspec.errors import StitchError, WriteError
 from vidspec.media.placement import AUDIO_RATE
-from vidspec.media.probe import run_ffmpeg
+from vidspec.media.probe import ffmpeg_exe, ffmpeg_write_error, run_ffmpeg
 from vidspec.media.timeline import LoudnessTarget, Timeline
 from vidspec.store.atomic import atomic_write_text
 
@@ -43,7 +43,8 @@ __all__ = [
     "Levels",
     "Measurement",
     "master_file",
-    "master_key",
+    "mix_key",
+    "premix",
     "master_filters",
     "master_gain_db",
     "measure_file",
@@ -271,21 +272,59 @@ def master_file(mix: Path, out: Path, target: LoudnessTarget) -> None:
 MASTER_VERSION = "master-1"  # in the key: bump when the mastering changes
 
 
-def master_key(
-    graph: str, inputs: Sequence[tuple[Sequence[str], str]], target: LoudnessTarget, ffmpeg: str
+def mix_key(
+    files: Sequence[tuple[Sequence[str], Path]],
+    graph: Sequence[str],
+    checksums: Sequence[tuple[str, str]],
+    target: LoudnessTarget,
 ) -> str:
-    """The identity of a mix: its graph, each input it reads (options and content), the target and ffmpeg."""
+    """The identity of a sound: its filter graph, each input it reads (``files[i]``: the options and file of
+    input i; by content, from ``checksums`` when listed), the target and the ffmpeg build."""
+    sums = dict(checksums)
+    text = ";".join(graph)
+    used = sorted({int(i) for i in re.findall(r"\[(\d+):a\]", text)})
+
+    def ident(path: Path) -> str:
+        try:
+            return sums.get(str(path)) or file_sha256(path)
+        except OSError:
+            raise StitchError(f"input file not found: {path}") from None
+
     return sha256_hex(
         canonical_json(
             {
                 "version": [MASTER_VERSION, MEASURE_VERSION],
-                "graph": graph,
-                "inputs": [[list(pre), ident] for pre, ident in inputs],
+                "graph": text,
+                "inputs": [[i, list(files[i][0]), ident(files[i][1])] for i in used],
                 "target": asdict(target),
-                "ffmpeg": ffmpeg,
+                "ffmpeg": Path(ffmpeg_exe()).name,
             }
         )
     )
+
+
+def premix(
+    input_args: Sequence[str], graph: Sequence[str], tmp: Path, output: Path
+) -> tuple[Path, Measurement]:
+    """The sound ``graph`` (ending in [aout]) rendered once into a float WAV in ``tmp`` (no clipping above
+    0 dBFS) and measured on the way (loudnorm's first pass): the master is fitted on that file and the
+    encode reads it, never mixing again."""
+    wav = tmp / "mix.wav"
+    script = tmp / "mix.txt"
+    script.write_text(
+        ";\n".join([*graph, "[aout]asplit=2[mix][bare]", f"[bare]{MEASURE_FILTER}[lm]"]), "utf-8"
+    )
+    proc = run_ffmpeg(
+        "-y", "-nostats", *input_args, "-/filter_complex", str(script),
+        "-map", "[mix]", "-c:a", "pcm_f32le", str(wav), "-map", "[lm]", "-f", "null", "-",
+    )  # fmt: skip
+    if proc.returncode != 0:
+        full = ffmpeg_write_error(proc.returncode, proc.stderr)
+        if full is not None:
+            raise WriteError(wav, full)
+        tail = "\n".join(proc.stderr.splitlines()[-12:]) or f"exit status {proc.returncode}"
+        raise StitchError(f"ffmpeg failed while mixing the sound of {output}:\n{tail}")
+    return wav, parse_loudnorm(proc.stderr)
 
 
 def recall_master(cache: Path | None, key: str) -> list[str] | None:
