@@ -8,13 +8,14 @@ Two stages, both plain gains (the ducking envelope and the fades stay as the sti
    file at its role's level relative to the target: narration at the target, music at the target before
    ``music.volume`` and ducking, sound effects 4 LU and clip sound 6 LU under it (then ``sfx.volume``).
    A silent file (below -70 LUFS) keeps its level, and no file is raised by more than 36 dB (noise).
-2. The mix: the engine measures the summed track once (``MEASURE_FILTER``, read by :func:`parse_loudnorm`)
-   and appends :func:`master_filters`: the one gain that puts its integrated loudness on the target, then a
-   true-peak limiter (4x oversampled, delay-compensated) below the ceiling, so the cut ends at the target
-   (-16 LUFS, <= -1 dBTP by default) without changing the balance between its parts. The limiter takes a
-   little loudness off peaky mixes, so the mastered track is measured once more and, when it is more than
-   ``RETRY_LU`` off, its gain corrected (that check is a difference of two ebur128 readings in one pass:
-   loudnorm's measurement costs ~5x more).
+2. The mix: :func:`premix` renders the summed track once into a float WAV, measured by loudnorm on the
+   way; :func:`fit_master` gives the filters the encode applies to that file: the one gain that puts its
+   integrated loudness on the target, then a true-peak limiter (4x oversampled, delay-compensated) below the
+   ceiling, so the cut ends at the target (-16 LUFS, <= -1 dBTP by default) without changing the balance
+   between its parts. When its peaks reach the limiter, what the limiter takes off is measured
+   (:func:`limiter_loss`, two ebur128 readings in one pass; loudnorm costs ~5x more) and, past RETRY_LU,
+   given back in the gain. The filters are remembered by the sound's identity (:func:`mix_key`), so a
+   change to the picture alone re-stitches without measuring anything.
 """
 
 from __future__ import annotations
