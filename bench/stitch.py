@@ -13,18 +13,34 @@ narration per scene. Two cases, each run A/B alternately and reported as medians
    same hand-written ffmpeg xfade command.
 
 The goal: <= 1.5x for case 1, close to stream copy for case 2. Case 3 is the price of the optional engine.
+
+    python bench/stitch.py --long [--sizes 10,40,100] [--runs 1]
+
+Long films (segment-wise stitching), each side run as its own process and measured over its whole process
+tree (wall time, CPU, and the peak of the summed PSS, sampled every 50 ms):
+
+4. full stitch of N crossfaded scenes (the 10 clips reused in turn), vidspec (fresh segment cache) against the
+   hand-written xfade command, for every N in --sizes.
+5. re-stitch after one of 10 scenes changed (its clip replaced), against the full stitch of the same 10.
+
+Targets: peak memory <= 1 GiB at 100 scenes and within 20% of the 10-scene figure; re-stitch <= 0.25x the
+full stitch; full stitch <= 1.15x the hand-written command.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import pickle
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,6 +48,75 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from vidspec.media.probe import ffmpeg_exe, probe  # noqa: E402
 from vidspec.media.stitch import stitch  # noqa: E402
 from vidspec.media.timeline import SceneCut, Timeline  # noqa: E402
+
+# ---------------------------------------------------------------- whole process tree: time, CPU, peak PSS
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return kids
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_tree(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak MiB of the PSS summed over the process tree) of one command."""
+    peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            todo, total = [proc.pid], 0
+            while todo:
+                pid = todo.pop()
+                total += _pss_kib(pid)
+                todo += _children(pid)
+            peak = max(peak, total)
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    rc = proc.wait()
+    wall = time.perf_counter() - t
+    stop.set()
+    sampler.join()
+    if rc != 0:
+        raise SystemExit(f"{cmd[:3]}... failed with {rc}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu, peak / 1024
+
+
+def vidspec_cmd(tl: Timeline, d: Path, name: str) -> list[str]:
+    """A python process that stitches ``tl`` (force): vidspec as a user runs it, measured like ffmpeg."""
+    blob = d / f"{name}.timeline.pickle"
+    blob.write_bytes(pickle.dumps(tl))
+    code = (
+        "import pickle, sys; sys.path.insert(0, sys.argv[2]); from vidspec.media.stitch import stitch; "
+        "r = stitch(pickle.load(open(sys.argv[1], 'rb')), force=True); "
+        "print(f'    [{r.method}: {len(r.segments_encoded)} segment(s) encoded, {r.segments_reused} reused]')"
+    )
+    return [sys.executable, "-c", code, str(blob), str(Path(__file__).resolve().parent.parent)]
+
 
 W, H, FPS, CLIP = 1280, 720, 24, 5.0
 XFADE = 0.5
@@ -116,13 +201,101 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - t, _cpu() - c
 
 
+def long_films(
+    d: Path, clips: list[Path], narrs: list[Path], sizes: list[int], runs: int, preset: str
+) -> None:
+    """Cases 4 and 5 (see the module docstring)."""
+    med = statistics.median
+    rows: list[tuple[str, list[tuple[float, float, float]], list[tuple[float, float, float]], str]] = []
+    for n in sizes:
+        cs = [clips[i % len(clips)] for i in range(n)]
+        ns = [narrs[i % len(narrs)] for i in range(n)]
+        ta, tb = [], []
+        for r in range(runs):
+            seg_dir = d / f"segs_{n}_{r}"  # fresh: a full stitch encodes every segment
+            tl = replace(
+                timeline(cs, ns, d / f"long_{n}" / "film.mp4", preset, "crossfade"), segments=seg_dir
+            )
+            a = vidspec_cmd(tl, d, f"long_{n}_{r}")
+            b = [
+                ffmpeg_exe(),
+                "-y",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                *hand_xfade(cs, ns, d / f"ff_{n}.mp4", preset),
+            ]
+            print(f"  {n} scenes, run {r + 1}: vidspec ...", flush=True)
+            if r % 2 == 0:
+                ta.append(run_tree(a))
+                tb.append(run_tree(b))
+            else:
+                tb.append(run_tree(b))
+                ta.append(run_tree(a))
+            print(
+                f"    vidspec {ta[-1][0]:.2f} s {ta[-1][2]:.0f} MiB; ffmpeg {tb[-1][0]:.2f} s {tb[-1][2]:.0f} MiB",
+                flush=True,
+            )
+        rows.append((f"full stitch, {n} crossfaded scenes", ta, tb, "hand-written ffmpeg"))
+
+    # 5. one of 10 scenes changed: its clip replaced by another one (another hue), then re-stitched
+    n = 10
+    cs, ns = clips[:n], narrs[:n]
+    other = d / "clip_changed.mp4"
+    _ff(
+        "-f", "lavfi", "-i", f"testsrc2=size={W}x{H}:rate={FPS}:duration={CLIP}",
+        "-vf", "hue=h=200,negate", "-c:v", "libx264", "-preset", "medium", "-crf", "23",
+        "-pix_fmt", "yuv420p", str(other),
+    )  # fmt: skip
+    ta, tb = [], []
+    for r in range(runs):
+        seg_dir = d / f"segs_change_{r}"
+        base = replace(timeline(cs, ns, d / "change" / "film.mp4", preset, "crossfade"), segments=seg_dir)
+        changed = replace(base, scenes=tuple(
+            replace(s, video=other) if i == n // 2 else s for i, s in enumerate(base.scenes)
+        ))  # fmt: skip
+        print(f"  re-stitch, run {r + 1}: full then one scene changed ...", flush=True)
+        tb.append(run_tree(vidspec_cmd(base, d, f"change_full_{r}")))
+        ta.append(run_tree(vidspec_cmd(changed, d, f"change_one_{r}")))
+        print(f"    full {tb[-1][0]:.2f} s; after one change {ta[-1][0]:.2f} s", flush=True)
+    rows.append((f"re-stitch after 1 of {n} scenes changed", ta, tb, "full stitch (vidspec)"))
+
+    print(
+        f"\nlong films: median of {runs} run(s), each side its own process tree; load now {os.getloadavg()}"
+    )
+    print(
+        f"{'case':<40} {'vidspec s':>9} {'other s':>8} {'ratio':>6}  {'CPU vs':>7} {'CPU oth':>7} {'ratio':>6}  "
+        f"{'peak MiB vs':>11} {'other':>7}   against"
+    )
+    for name, ta, tb, against in rows:
+        wa, wb = med(x[0] for x in ta), med(x[0] for x in tb)
+        ca, cb = med(x[1] for x in ta), med(x[1] for x in tb)
+        ma, mb = max(x[2] for x in ta), max(x[2] for x in tb)
+        print(
+            f"{name:<40} {wa:>9.2f} {wb:>8.2f} {wa / wb:>5.2f}x  {ca:>7.1f} {cb:>7.1f} {ca / cb:>5.2f}x  "
+            f"{ma:>11.0f} {mb:>7.0f}   {against}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--preset", default="medium")
     ap.add_argument("--scenes", type=int, default=10)
     ap.add_argument("--moviepy", action="store_true", help="also time the moviepy engine (slow)")
+    ap.add_argument("--long", action="store_true", help="long films: segment-wise stitching (cases 4 and 5)")
+    ap.add_argument("--sizes", default="10,40,100", help="scene counts for case 4 (with --long)")
     args = ap.parse_args()
+    if args.long:
+        with tempfile.TemporaryDirectory(prefix="vidspec-bench-") as tmp:
+            d = Path(tmp)
+            t0 = time.perf_counter()
+            clips, narrs = make_inputs(d, 10)
+            print(
+                f"inputs: 10 clips + narrations in {time.perf_counter() - t0:.1f} s (not timed); load {os.getloadavg()}"
+            )
+            long_films(d, clips, narrs, [int(x) for x in args.sizes.split(",")], args.runs, args.preset)
+        return
 
     with tempfile.TemporaryDirectory(prefix="vidspec-bench-") as tmp:
         d = Path(tmp)

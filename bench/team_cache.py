@@ -121,9 +121,16 @@ def main() -> None:
             blobs = S3Blobs("bench-team", "")
             size_b = int(args.size_mb * 1e6)
             print(f"\nthroughput against moto on loopback, {args.objects} x {args.size_mb:g} MB objects:")
-            print(f"{'client':10}{'upload MB/s':>14}{'download MB/s':>16}")
-            for client in ("boto3", "obstore"):
-                up, down = throughput(client, blobs, server, tmp, size_b, args.objects)
+            print(
+                f"{'client':10}{'upload MB/s':>14}{'download MB/s':>16}   (median of {args.repeat}, alternating)"
+            )
+            rates: dict[str, list[tuple[float, float]]] = {"boto3": [], "obstore": []}
+            for _ in range(args.repeat):  # alternating: a busy machine slows both alike
+                for client in rates:
+                    rates[client].append(throughput(client, blobs, server, tmp, size_b, args.objects))
+            for client, runs in rates.items():
+                up = statistics.median(r[0] for r in runs)
+                down = statistics.median(r[1] for r in runs)
                 print(f"{client:10}{up:>14.1f}{down:>16.1f}")
             shutil.rmtree(tmp / "ex", ignore_errors=True)
     finally:

@@ -9,6 +9,7 @@ import os
 import struct
 import subprocess
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -448,3 +449,42 @@ def test_the_snapshot_holds_the_spec_its_lockfile_and_the_files_it_names(repo: P
         assert snap.spec == snap.root / "films" / "film.yaml" and snap.path == "films/film.yaml"
         root = snap.root
     assert not root.exists()  # removed afterwards
+
+
+def test_a_take_in_the_lockfile_is_part_of_each_side(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vidspec.core.lock import Lock, LockEntry
+
+    entry = LockEntry("sha256:" + "0" * 64, "video", "gen4.5", "t1", "0" * 64, 5.0, 777, 60, 60)
+    lock = Lock({"opening.video": replace(entry, reroll={"spec_seed": None})})
+    (repo / "films" / "film.lock.json").write_text(lock.dumps(), "utf-8")
+    d = diff(capsys)  # a re-roll since the ref: a new seed, paid
+    row = rows(d)["opening.video"]
+    assert row["status"] == "regenerated" and row["spend_credits"] == 60
+    assert [(c["field"], c["change"], c["old"], c["new"]) for c in row["changes"]] == [
+        ("seed", "added", None, 777)
+    ]
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a new take of the opening")
+    d = diff(capsys)  # the same take on both sides: the lockfile at the ref is read too
+    assert statuses(d) == dict.fromkeys(ALL, "unchanged") and d["to_spend_credits"] == 0
+
+
+def test_a_file_outside_the_repository_is_read_as_it_is_now_on_both_sides(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "outside"  # beside the repository: allowed, not versioned
+    outside.mkdir()
+    (outside / "pal.png").write_bytes(png((9, 9, 9)))
+    edit(repo, "../shared/logo.png", "../../outside/pal.png")
+    git(repo, "commit", "-q", "-am", "a shared palette from outside")
+    (outside / "pal.png").write_bytes(
+        png((8, 8, 8))
+    )  # changed, but git does not know it: the same both sides
+    code, out, err = run(
+        ["plan", "film.yaml", "--diff", "HEAD", "--json", "--allow-path", str(outside)], capsys
+    )
+    assert code == 0, err
+    d = json.loads(out)["diff"]
+    assert statuses(d) == dict.fromkeys(ALL, "unchanged")
+    code, _, err = run(["plan", "film.yaml", "--diff", "HEAD"], capsys)
+    assert code == 1 and "outside the project" in err  # without --allow-path, as without --diff

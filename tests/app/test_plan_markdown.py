@@ -75,3 +75,26 @@ def test_only_names_of_files_in_the_repository_are_taken_from_a_spec() -> None:
         ]
     }
     assert named_files(data, "films", blobs) == ["c.png", "films/a.png", "shared/b.png"]
+
+
+def test_plan_markdown_over_budget_says_so_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(SPEC.replace("name: tiny\n", "name: tiny\nbudget: 50\n"), "utf-8")
+    code_, out, err = run(["plan", str(spec), "--format", "markdown"], capsys)
+    assert code_ == 1 and "over budget" in err
+    assert "Budget: 50 credits; a build from nothing is 61: **over budget**." in out.splitlines()
+
+
+def test_a_frame_takers_source_is_named_by_its_whole_name() -> None:
+    from vidspec.app.views.plan_diff import asset_reason
+    from vidspec.core.plan_diff import AssetDiff, FieldDiff
+
+    frame = "the last frame of aa.video (generated)"
+    change = FieldDiff("image", "regenerated", frame, frame)
+    row = AssetDiff(
+        "b.video", "b", "video", "regenerated", "gen4.5", "gen4.5", 60, 60, 60, "k1", "k2", (change,)
+    )
+    labels = {"a.video": "video 'a'", "aa.video": "video 'aa'"}
+    assert asset_reason(row, labels) == "depends on regenerated video 'aa'"

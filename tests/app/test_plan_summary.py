@@ -41,14 +41,20 @@ def test_summary_line_wording_and_grammar() -> None:
     assert (dollars(-61, sign=True), dollars(0, sign=True), dollars(1234)) == ("-$0.61", "$0.00", "$12.34")
 
 
+def spec_with_lock(folder: Path, *locked: str) -> Path:
+    """The spec, and a lockfile that records these assets."""
+    spec = folder / "tiny.yaml"
+    spec.write_text(SPEC, "utf-8")
+    entry = LockEntry("sha256:" + "0" * 64, "video", "gen4.5", "t1", "0" * 64, 5.0, 1, 60, 60)
+    (folder / "tiny.lock.json").write_text(Lock(dict.fromkeys(locked, entry)).dumps(), "utf-8")
+    return spec
+
+
 def test_every_plan_has_the_summary_in_text_and_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    spec = tmp_path / "tiny.yaml"
-    spec.write_text(SPEC, "utf-8")
     # The lockfile remembers an asset the spec no longer makes: it counts as removed.
-    entry = LockEntry("sha256:" + "0" * 64, "video", "gen4.5", "t1", "0" * 64, 5.0, 1, 60, 60)
-    (tmp_path / "tiny.lock.json").write_text(Lock({"gone.video": entry}).dumps(), "utf-8")
+    spec = spec_with_lock(tmp_path, "gone.video")
     code, out, _ = run(["plan", "--json", str(spec)], capsys)
     data = json.loads(out)
     assert code == 0
@@ -69,3 +75,17 @@ def test_every_plan_has_the_summary_in_text_and_json(
     assert data["summary"] in out
     code, out, _ = run(["plan", "--json", "--backend", "preview", str(spec)], capsys)
     assert json.loads(out)["summary"].endswith("to spend nothing (the preview is free)")
+
+
+def test_a_plan_narrowed_by_target_removes_nothing_it_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = spec_with_lock(tmp_path, "one.video", "one.narration", "gone.video")
+    code, out, _ = run(["plan", "--json", str(spec), "--target", "one.video"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["removed"] == ["gone.video"]  # not one.narration: only left out of this plan
+    assert data["counts"]["removed"] == 1
+    code, _, err = run(["plan", str(spec), "--diff", "HEAD", "--target", "one"], capsys)
+    assert (
+        code == 1 and "--diff compares the whole spec at two refs; it takes no --target or --replace" in err
+    )

@@ -103,12 +103,11 @@ def test_target_builds_one_scene_and_its_dependencies_and_does_not_stitch(
     plan = plan_json(spec, capsys, "--target", "jar.video")
     assert sorted(rows(plan)) == ["jar.image", "jar.video"] and plan["to_spend_credits"] == 0
 
-    # The rest: the jar is not made again, every scene is then there, and the film is cut.
+    # The rest: the jar is not made again (the next test cuts the film once every scene is there).
     fake_runway.reset_counters()
-    code, out, err = run(["build", str(spec), "--yes", *FAST], capsys)
+    code, out, err = run(["build", str(spec), "--yes", *FAST, "--no-stitch"], capsys)
     assert code == 0, err
     assert fake_runway.create_count() == 3  # harbour.video, harbour.narration, bowl.video
-    assert (project.parent / "build" / "review.mp4").is_file()
     assert sorted(lock(spec)) == sorted(
         ["jar.image", "jar.video", "harbour.video", "harbour.narration", "bowl.video"]
     )

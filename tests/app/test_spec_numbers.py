@@ -54,11 +54,11 @@ def _models_in(tp: Any) -> list[type[BaseModel]]:
     return []
 
 
+# A model that shares its place with another one of a union (`image`): where BASE writes it.
+BRANCH_AT: dict[type[BaseModel], tuple[str | int, ...]] = {spec_module.FrameRef: ("scenes", 1, "image")}
 # Covered by their own tests below: `outputs` is the same Output model as `output` (both at once is VS109),
 # and `trim` needs a footage file.
 _ELSEWHERE = {"outputs", "trim"}
-# A model that shares its place with another one of a union (`image`): where BASE writes it.
-BRANCH_AT: dict[type[BaseModel], tuple[str | int, ...]] = {spec_module.FrameRef: ("scenes", 1, "image")}
 
 
 def numeric_paths(model: type[BaseModel], prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:

@@ -101,10 +101,12 @@ def test_second_machine_downloads_everything_and_pays_nothing(
 
     plan, _ = plan_json(b, team_bucket, capsys)
     assert plan["to_spend_credits"] == 0
+    assert plan["team_cache"] == {"url": team_bucket, "down": False, "downloaded": N, "warnings": []}
     assert {(r["action"], r["tier"]) for r in rows(plan).values()} == {("cached", "team")}
     other = ["--cache-dir", str(tmp_path / "bob-laptop")]
     code, out, err = run(["plan", str(b), "--cache-url", team_bucket, *other], capsys)
     assert code == 0 and out.count("cached (team), 0 credits") == N
+    assert f"team cache: {team_bucket}, {N} downloaded (sha256 checked)" in out
     again, _ = plan_json(b, team_bucket, capsys)  # now in bob's local cache
     assert {r["tier"] for r in rows(again).values()} == {"local"}
 
@@ -114,6 +116,12 @@ def test_second_machine_downloads_everything_and_pays_nothing(
     assert fake_runway.create_count() == 0 and s["cached"] == N and s["credits_charged"] == 0
     assert s["team_cache"]["downloaded"] == 0  # the plans before already put them in bob's local cache
     assert lock_shas(a) == lock_shas(b)
+    c = checkout(tmp_path, "carol")  # a fresh clone with the committed lockfile
+    (c.parent / "team.lock.json").write_bytes((a.parent / "team.lock.json").read_bytes())
+    code, _, _ = run(["lock", str(c), "--check"], capsys)
+    assert code == 1  # nothing in carol's local cache
+    code, out, err = run(["lock", str(c), "--check", "--cache-url", team_bucket], capsys)
+    assert code == 0, out + err
     cut_a, cut_b = probe(Path(summary_output(a))), probe(Path(summary_output(b)))
     assert cut_a == cut_b  # duration, streams, size, codecs
     assert AWS_SECRET not in out + err
@@ -163,10 +171,10 @@ def test_a_dead_builders_leases_are_taken_over_after_they_expire(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with FakeRunway(latency=4.0) as fake:
+    with FakeRunway(latency=3.0) as fake:
         monkeypatch.setenv("RUNWAYML_API_SECRET", "test-key-not-real")
         monkeypatch.setenv("RUNWAYML_BASE_URL", fake.url)
-        monkeypatch.setenv("VIDSPEC_LEASE_TTL", "3")
+        monkeypatch.setenv("VIDSPEC_LEASE_TTL", "2")
         a, b = checkout(tmp_path, "alice"), checkout(tmp_path, "bob")
         proc = subprocess.Popen(
             _build_cmd(a, team_bucket), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -320,3 +328,39 @@ def test_403_stops_before_anything_is_spent(
     assert "refused" in err and "403" in err and "refused" in perr
     assert fake_runway.create_count() == 0
     assert AWS_SECRET not in out + err + perr
+
+
+def test_a_shared_directory_serves_as_the_team_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = tmp_path / "nfs" / "films-cache"
+    shared.mkdir(parents=True)
+    monkeypatch.setenv("VIDSPEC_CACHE_URL", shared.as_uri())
+    a, b = checkout(tmp_path, "alice"), checkout(tmp_path, "bob")
+    args = ["--backend", "preview", "--json", "--no-stitch"]
+    code, out, err = run(["build", str(a), *args], capsys)
+    assert code == 0, err
+    assert summary(out)["team_cache"]["uploaded"] == N
+    assert len(list((shared / "preview" / "records").rglob("*.json"))) == N
+    code, out, err = run(["build", str(b), *args], capsys)
+    assert code == 0, err
+    s = summary(out)
+    assert s["generated"] == 0 and s["cached"] == N and s["team_cache"]["downloaded"] == N
+    assert s["team_cache"]["uploaded"] == 0
+
+
+def test_local_entries_the_team_cache_lacks_are_shared_by_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = checkout(tmp_path, "alice")
+    args = ["--backend", "preview", "--json", "--no-stitch"]
+    code, out, err = run(["build", str(a), *args], capsys)  # before the team had a cache
+    assert code == 0, err
+    shared = tmp_path / "films-cache"
+    shared.mkdir()
+    code, out, err = run(["build", str(a), *args, "--cache-url", shared.as_uri()], capsys)
+    assert code == 0, err
+    s = summary(out)
+    assert s["cached"] == N and s["team_cache"]["uploaded"] == N
+    code, out, err = run(["build", str(a), *args, "--cache-url", shared.as_uri()], capsys)
+    assert summary(out)["team_cache"]["uploaded"] == 0

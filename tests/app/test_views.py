@@ -152,7 +152,7 @@ def outcome(**kw: Any) -> BuildOutcome:
 def test_build_summary_json_contract() -> None:
     out = outcome(
         output=Path("build/film.mp4"),
-        stitch=SimpleNamespace(skipped=False),
+        stitch=SimpleNamespace(skipped=False, encodes=lambda: {"method": "segments", "segments_reused": 2}),
         outputs=[Path("build/film.mp4"), Path("build/film-720x1280.mp4")],
         stitches=[SimpleNamespace(skipped=False), SimpleNamespace(skipped=True)],
         ledger=Path("build/film.ledger.json"),
@@ -177,6 +177,7 @@ def test_build_summary_json_contract() -> None:
         "outputs": ["build/film.mp4", "build/film-720x1280.mp4"],
         "outputs_stitched": [True, False],
         "stitched": True,
+        "stitch": {"method": "segments", "segments_reused": 2},
         "ledger": "build/film.ledger.json",
         "lockfile": "film.lock",
         "notices": ["5 credits may have been billed"],
@@ -184,7 +185,7 @@ def test_build_summary_json_contract() -> None:
     }
     bare = build_summary(outcome(), "preview")
     assert (bare["output"], bare["stitched"], bare["ledger"], bare["lockfile"]) == (None, False, None, None)
-    skipped = build_summary(outcome(stitch=SimpleNamespace(skipped=True)), "preview")
+    skipped = build_summary(outcome(stitch=SimpleNamespace(skipped=True, encodes=dict)), "preview")
     assert skipped["stitched"] is False
 
 
@@ -202,7 +203,9 @@ def test_build_summary_text_with_the_runway_ledger() -> None:
 
 
 def test_build_summary_text_for_the_preview_has_no_ledger() -> None:
-    summary = build_summary(outcome(output=Path("p.mp4"), stitch=SimpleNamespace(skipped=False)), "preview")
+    summary = build_summary(
+        outcome(output=Path("p.mp4"), stitch=SimpleNamespace(skipped=False, encodes=dict)), "preview"
+    )
     con, out = console()
     render_build_summary(summary, REPORT, con)
     text = out.getvalue()

@@ -147,3 +147,37 @@ def test_the_second_scene_gets_the_first_clips_last_frame_and_follows_its_change
     assert rows["inside.video"]["action"] == "regenerate"
     assert rows["inside.video"]["reason_code"] == "dep_regenerated"
     assert "'outside'" in rows["inside.video"]["reason"]
+
+
+FOOTAGE = """\
+version: 1
+name: shop
+defaults: {duration: 2}
+scenes:
+  - id: ours
+    clip: footage.mp4
+    trim: [0.25, 1.25]
+  - id: next
+    prompt: "The shop counter, the same light"
+    image: {from: ours, frame: last}
+"""
+
+
+def test_a_frame_of_your_own_footage_is_the_reference_image(
+    tmp_path: Path, fake_runway: FakeRunway, media: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    shutil.copy(media["c0"], tmp_path / "footage.mp4")
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(FOOTAGE, "utf-8")
+    _build(spec, capsys)
+    assert [e for e, _, _ in fake_runway.creates] == ["image_to_video"]  # the footage costs no create
+    uri = fake_runway.creates[0][1]["promptImage"]
+    sent = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"), np.int16)
+    ws = Workspace.open(spec)
+    hit = ws.store.get(ws.keys["ours.video"])
+    assert hit is not None
+    frames = _frames(hit[1])  # the trimmed footage as the film shows it
+    assert float(np.abs(sent - frames[-1]).mean()) < 1.0
+    assert float(np.abs(sent - frames[0]).mean()) > 5.0

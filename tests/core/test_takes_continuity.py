@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import pytest
 
 from vidspec.core.graph import AssetRef, Graph, Still, take_seeds
 from vidspec.core.keys import FileDigests, graph_keys, key_parts
@@ -147,3 +150,39 @@ def test_plan_diff_says_a_frame_taker_depends_on_its_regenerated_source(tmp_path
     assert [(c.old, c.new) for c in third.changes] == [
         ("the frame at 1.5 s of first.video (generated)", "the first frame of first.video (generated)")
     ]
+
+
+def test_takes_need_a_model_that_takes_a_seed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from vidspec.core import catalog as cat
+
+    real = cat.row
+
+    def without_seed(model: str, endpoint: str) -> cat.ModelRow | None:
+        found = real(model, endpoint)
+        if found is None or found.kind != "video":
+            return found
+        return dataclasses.replace(found, options=found.options - {"seed"})
+
+    monkeypatch.setattr(cat, "row", without_seed)
+    text = 'version: 1\nscenes:\n  - id: door\n    prompt: "A red door"\n    takes: 2\n'
+    diags = validate_text(text, str(tmp_path / "film.yaml")).diagnostics.sorted()
+    assert [(d.code, d.line, d.column) for d in diags if d.severity == "error"] == [("VS209", 5, 12)]
+    assert "takes no seed, so its takes could not differ" in diags[0].message
+
+
+def test_a_ratio_override_clip_is_not_a_take(tmp_path: Path) -> None:
+    text = """\
+version: 1
+outputs:
+  - {path: build/wide.mp4, ratio: "1280:720"}
+  - {path: build/tall.mp4, ratio: "720:1280"}
+scenes:
+  - id: door
+    prompt: "A red door"
+    takes: 2
+    ratio_overrides: {"720:1280": {prompt: "A tall red door"}}
+"""
+    graph = graph_of(text, tmp_path)
+    assert [a.name for a in graph.takes("door")] == ["door.video", "door.video.take2"]
+    assert graph.video_for("door", "720:1280").name == "door.video@720:1280"
+    assert graph.video_for("door", "1280:720").name == "door.video"

@@ -58,9 +58,11 @@ def test_blobs_conditional_writes(blobs: Blobs, tmp_path: Path) -> None:
     src = tmp_path / "src.bin"
     src.write_bytes(b"x" * 100_000)
     blobs.upload("ns/objects/ab/obj.mp4", src)
-    assert blobs.download("ns/objects/ab/obj.mp4", tmp_path / "back.bin")
+    assert blobs.download("ns/objects/ab/obj.mp4", tmp_path / "back.bin") == 100_000
     assert (tmp_path / "back.bin").read_bytes() == src.read_bytes()
-    assert not blobs.download("ns/objects/ab/none.mp4", tmp_path / "none.bin")
+    assert blobs.download("ns/objects/ab/obj.mp4", tmp_path / "big.bin", limit=99_999) == 100_000
+    assert not (tmp_path / "big.bin").exists()  # larger than its record says: not even downloaded
+    assert blobs.download("ns/objects/ab/none.mp4", tmp_path / "none.bin") is None
     assert sorted(b.name for b in blobs.list("ns/")) == ["ns/a.json", "ns/objects/ab/obj.mp4"]
     blobs.delete("ns/a.json")
     assert blobs.read("ns/a.json") is None
@@ -149,6 +151,11 @@ def test_read_through_checks_the_sha256_and_ignores_a_damaged_object(blobs: Blob
     assert len(third.warnings) == 1 and "sha256" in third.warnings[0]
     assert not list((tmp_path / "three" / "runway" / "tmp").glob("*"))  # no temp copy left
 
+    bad.write_bytes(b"\x00" * (rec.size * 10))  # larger than its record: never downloaded
+    blobs.upload(reader.store.object_name(KEY, rec.file), bad)
+    assert third.fetch(KEY) == "damaged"
+    assert not list((tmp_path / "three" / "runway" / "tmp").glob("*"))
+
 
 def test_a_store_that_is_down_gives_one_warning_and_nothing_else(
     s3_env: Callable[[S3Server], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -195,4 +202,5 @@ def test_lease_objects_are_small_json_with_owner_and_expiry(blobs: Blobs) -> Non
     data, _ = blobs.read(leases.name(KEY)) or (b"{}", "")
     body = json.loads(data)
     assert body["owner"] == "ci-runner:42:abcd" and body["asset"] == "jar.image"
-    assert 29 < body["expires_at"] - time.time() <= 30
+    assert body["expires_at"] - body["taken_at"] == pytest.approx(30, abs=0.01)
+    assert 0 < body["expires_at"] - time.time() <= 30

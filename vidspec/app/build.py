@@ -248,7 +248,8 @@ def build(
             preset="veryfast" if options.backend == PREVIEW else None,
             checksums=checksums,
             out=out,
-            loudness_cache=ws.cache.root / "loudness",
+            segments=ws.cache.root / "segments",  # encoded picture segments, reused by the next stitch
+            loudness_cache=ws.cache.root / "loudness",  # per-file measurements, made once
         )
         emit({"event": "stitch", "state": "start", "output": str(path)})
         with _stops_explained(ws, options.backend, "finish", path):
@@ -262,6 +263,7 @@ def build(
                 "output": str(path),
                 "duration": done.duration,
                 "fast_path": done.fast_path,
+                **done.encodes(),
             }
         )
     outcome.output, outcome.stitch = output, outcome.stitches[0]

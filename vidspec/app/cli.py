@@ -76,6 +76,12 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
+def _team_warnings(ws: Any) -> None:
+    """The team cache's warnings (down: once; a damaged object ignored), on stderr."""
+    for warning in ws.team.warnings if ws.team else ():
+        click.echo(f"vidspec: warning: {warning}", err=True)
+
+
 def _print_diagnostics(diags: Any, *, err: bool) -> None:
     from vidspec.app.views.diagnostics import render_text
 
@@ -212,6 +218,12 @@ def plan(
 
     if looks_like_plan(spec):
         raise click.UsageError(f"{spec} is a saved plan: apply it with `vidspec build {spec}`")
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
+    if diff_ref is not None and (targets or replace):
+        raise click.UsageError(
+            "--diff compares the whole spec at two refs; it takes no --target or --replace"
+        )
     choice = backend_choice(backend, RunwayConfig.from_env())  # the rule `build` follows
     namespace = backend or RUNWAY
     # Over budget is a finding about the plan: show the plan, then exit 1.
@@ -228,23 +240,25 @@ def plan(
     if len(ws.validated.diagnostics):  # warnings (and budget errors): the plan goes on, the user sees them
         _print_diagnostics(ws.validated.diagnostics.sorted(), err=True)
     p = ws.plan()
-    for warning in ws.team.warnings if ws.team else ():
-        click.echo(f"vidspec: warning: {warning}", err=True)
+    _team_warnings(ws)
     # Both limits against this spec's spend so far (paid builds only: the preview costs nothing).
     money = budget_status(ws, p, max_credits) if namespace == RUNWAY else None
     data = plan_json(
         p, backend=choice.backend, backend_reason=choice.reason, cache_namespace=namespace, money=money
     )
+    if ws.team is not None:  # where the `cached (team)` rows came from, and whether it answered
+        t = ws.team
+        data["team_cache"] = {
+            "url": t.url, "down": t.down, "downloaded": t.downloaded, "warnings": list(t.warnings),
+        }  # fmt: skip
     if targets or replace:  # what the plan was narrowed to, and the seeds of the new takes
         data.update(targets=list(targets), replace={n: ws.takes[n].seed for n in sorted(ws.replaced)})
-    if as_json and fmt not in (None, "json"):
-        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
     spends = p.to_spend_credits > 0
     if diff_ref is not None:
         from vidspec.app.plan_diff import diff_against_ref
         from vidspec.app.views.plan_diff import diff_json
 
-        data["diff"] = diff_json(diff_against_ref(ws, p, diff_ref, allow_paths))
+        data["diff"] = diff_json(diff_against_ref(ws, p, diff_ref, allow_paths, cache_url))
         spends = data["diff"]["to_spend_credits"] > 0
     _show_plan(data, "json" if as_json else fmt or "text")
     if not p.within_budget:
@@ -433,15 +447,25 @@ def build(
     help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
 )
 @ALLOW_PATH
+@CACHE_URL
 def lock(
-    spec: Path, check: bool, as_json: bool, cache_dir: Path | None, allow_paths: tuple[Path, ...]
+    spec: Path,
+    check: bool,
+    as_json: bool,
+    cache_dir: Path | None,
+    allow_paths: tuple[Path, ...],
+    cache_url: str | None,
 ) -> int:
     """Compare the lockfile with SPEC and the cache: every asset locked with the key the spec gives it now,
     and cached with the output the lockfile records. No API call, nothing spent."""
     from vidspec.app.lock_check import check_lock
     from vidspec.app.workspace import Workspace
 
-    ws = Workspace.open(spec, cache_dir=cache_dir, over_budget_ok=True, allow=allow_paths)
+    ws = Workspace.open(
+        spec, cache_dir=cache_dir, over_budget_ok=True, allow=allow_paths, cache_url=cache_url
+    )
+    ws.read_through()  # the team cache's copies count as cached (fetched and verified first)
+    _team_warnings(ws)
     result = check_lock(ws)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.text(spec))
     return EXIT_FAILED if check and not result.ok else EXIT_OK

@@ -3,7 +3,8 @@
 Only what the spec names is copied: the spec itself, its lockfile, then every string in it that is the path
 of a file in the ref's tree (relative to the spec, inside the repository). Blobs go through `git cat-file --filters`, so a
 file reads as a checkout would write it (Git LFS, line endings) and compares with the working tree by bytes.
-Absolute paths and folders outside the repository are not versioned: they are read as they are now.
+Files outside the repository are not versioned: they are read as they are now (an absolute path as written; a
+relative one through a link at the same place beside the copy, so --allow-path applies to both sides alike).
 Not a git repository, an unknown ref, or git failing: a VidspecError (exit 1) with git's reason.
 """
 
@@ -25,6 +26,7 @@ from vidspec.errors import VidspecError
 from vidspec.media.probe import run_child
 
 MAX_PATH_CHARS = 4096  # longer strings in a spec are prompts, not file names
+OUTSIDE_DEPTH = 8  # how far above the repository a relative name may reach (`../` each) and still be linked
 SYMLINK_MODE = "120000"
 
 
@@ -41,11 +43,21 @@ class SpecAtRef:
         return self.commit[:12]
 
 
+def _env() -> dict[str, str]:
+    """git never asks for a password, and speaks English (its reasons are quoted to the user)."""
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
 def _git(cwd: Path, *args: str, binary: bool = False) -> subprocess.CompletedProcess[Any]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
         return run_child(
-            ["git", *args], cwd=cwd, capture_output=True, text=not binary, env=env, check=False, timeout=120
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=not binary,
+            env=_env(),
+            check=False,
+            timeout=120,
         )
     except FileNotFoundError:
         raise VidspecError("--diff needs git, and the `git` command was not found") from None
@@ -108,7 +120,7 @@ def _copy(top: Path, commit: str, path: str, dest: Path) -> None:
                 cwd=top,
                 stdout=out,
                 stderr=subprocess.PIPE,
-                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+                env=_env(),
                 check=False,
                 timeout=600,
             )
@@ -129,18 +141,38 @@ def _strings(data: Any) -> Iterator[str]:
             yield from _strings(value)
 
 
-def named_files(data: Any, spec_dir: str, blobs: dict[str, str]) -> list[str]:
-    """The repository paths of the files a parsed spec names (relative to its folder ``spec_dir``)."""
-    found: set[str] = set()
+def _relative_names(data: Any, spec_dir: str) -> Iterator[str]:
+    """Each string of a parsed spec that could be a relative file name, as a path from the repository's top
+    (normalised: `../` first when it leads out of the repository)."""
     for text in _strings(data):
         if len(text) > MAX_PATH_CHARS or not text.strip() or is_url(text) or os.path.isabs(text):
             continue
-        path = posixpath.normpath(posixpath.join(spec_dir, text.replace("\\", "/")))
-        if path.startswith("../") or path == ".." or path.startswith("/"):
-            continue  # outside the repository: not versioned
-        if blobs.get(path) not in (None, SYMLINK_MODE):
-            found.add(path)
+        yield posixpath.normpath(posixpath.join(spec_dir, text.replace("\\", "/")))
+
+
+def _outside(path: str) -> bool:
+    return path == ".." or path.startswith("../")
+
+
+def named_files(data: Any, spec_dir: str, blobs: dict[str, str]) -> list[str]:
+    """The repository paths of the files a parsed spec names (relative to its folder ``spec_dir``)."""
+    found = {
+        p
+        for p in _relative_names(data, spec_dir)
+        if not _outside(p) and blobs.get(p) not in (None, SYMLINK_MODE)
+    }
     return sorted(found)
+
+
+def _link_outside(data: Any, spec_dir: str, top: Path, root: Path) -> None:
+    """A link beside the copy for each file the spec names outside the repository, to the file as it is now."""
+    for path in sorted({p for p in _relative_names(data, spec_dir) if _outside(p)}):
+        real = Path(os.path.normpath(top / path))
+        link = Path(os.path.normpath(root / path))
+        if path.split("/").count("..") > OUTSIDE_DEPTH or not real.is_file() or link.exists():
+            continue
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(real)
 
 
 @contextmanager
@@ -154,8 +186,8 @@ def spec_at_ref(spec: Path, ref: str) -> Iterator[SpecAtRef]:
         raise VidspecError(f"--diff: {spec} is outside the repository {top}") from None
     blobs = _tree(top, commit)
     with tempfile.TemporaryDirectory(prefix="vidspec-ref-") as tmp:
-        root = Path(tmp).resolve() / "repo"
-        root.mkdir()
+        root = Path(tmp).resolve().joinpath(*["up"] * OUTSIDE_DEPTH, "repo")
+        root.mkdir(parents=True)
         if blobs.get(rel) in (None, SYMLINK_MODE):
             yield SpecAtRef(ref, commit, rel, root, None)
             return
@@ -168,4 +200,5 @@ def spec_at_ref(spec: Path, ref: str) -> Iterator[SpecAtRef]:
         for path in [*named_files(src.data, posixpath.dirname(rel), blobs), *extra]:
             if path != rel:
                 _copy(top, commit, path, root)
+        _link_outside(src.data, posixpath.dirname(rel), top, root)
         yield SpecAtRef(ref, commit, rel, root, copy)

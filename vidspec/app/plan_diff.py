@@ -30,9 +30,11 @@ def input_digests(graph: Graph) -> dict[Path, str]:
     return {path: digest(path) for asset in graph.assets for path in asset.files()}
 
 
-def diff_against_ref(ws: Workspace, plan: Plan, ref: str, allow: Sequence[Path | str] = ()) -> RefDiff:
-    """``plan``: this workspace's plan, already made. The base is planned with the same cache, backend
-    namespace and allowed folders, so that only the spec and its inputs differ."""
+def diff_against_ref(
+    ws: Workspace, plan: Plan, ref: str, allow: Sequence[Path | str] = (), cache_url: str | None = None
+) -> RefDiff:
+    """``plan``: this workspace's plan, already made. The base is planned with the same cache (and team cache,
+    ``cache_url``), backend namespace and allowed folders, so that only the spec and its inputs differ."""
     head = Side(plan, ws.parts, input_digests(ws.graph))
     with spec_at_ref(ws.spec, ref) as snap:
         base = None
@@ -45,6 +47,7 @@ def diff_against_ref(ws: Workspace, plan: Plan, ref: str, allow: Sequence[Path |
                     over_budget_ok=True,
                     allow=allow,
                     root=snap.root,
+                    cache_url=cache_url,
                 )
             except SpecError as exc:  # its diagnostics name the spec as git does, never the temporary copy
                 where = f"{ref}:{snap.path}"

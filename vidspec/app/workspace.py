@@ -154,7 +154,16 @@ class Workspace:
             self.lock,
             budget,
             self.replaced,
+            spec_assets=[a.name for a in self.graph.assets],
         )
+
+    def read_through(self) -> None:
+        """Fetch what the local cache lacks from the team cache (verified), for commands that read the local
+        cache directly."""
+        if self.team is not None:
+            store = self.store
+            self.team.check()
+            team_lookup(self.team, store, {key: store.check(key) for key in set(self.keys.values())})
 
     def cache_statuses(self, runway: RunwayConfig | None = None) -> dict[str, CacheStatus]:
         store = self.store

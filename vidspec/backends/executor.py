@@ -270,6 +270,8 @@ class Executor:
         found = await asyncio.to_thread(self.store.check, key)
         if found.ok and found.record is not None:
             rec = found.record
+            if self.team is not None:  # write-through: a local entry the team cache lacks is shared
+                await asyncio.to_thread(self.team.share, key)
             self._event(asset, "cached")
             return self._result(
                 asset,

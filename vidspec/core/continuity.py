@@ -10,8 +10,9 @@ from vidspec.core.spec import PREVIOUS, FrameRef
 
 
 def frame_ref(rs: ResolvedScene) -> FrameRef | None:
+    """The scene's `image: {from, ...}`; None for footage (`clip`), which takes no reference image."""
     img = rs.get("image")
-    return img if isinstance(img, FrameRef) else None
+    return img if isinstance(img, FrameRef) and rs.get("clip") is None else None
 
 
 def source_index(rs: ResolvedScene, scenes: Sequence[ResolvedScene]) -> int | None:

@@ -112,12 +112,11 @@ class Asset:
     narration: AssetRef | None = None  # the audio a dub translates
     trim: tuple[float, float] | None = None  # footage: the [start, end] seconds of the clip used
     for_ratio: str | None = None  # a ratio override's clip: the output frame it serves (None: every output)
+    take: int = 1  # which take of the scene's video (takes: N); take 1 is the film's until one is picked
 
     @property
     def is_footage(self) -> bool:
         return self.row.endpoint == "footage"
-
-    take: int = 1  # which take of the scene's video (takes: N); take 1 is the film's until one is picked
 
     @property
     def media(self) -> MediaKind:
@@ -171,8 +170,10 @@ class Graph:
         return [a for a in self.assets if a.scene_id == scene_id and a.take == 1]
 
     def takes(self, scene_id: str) -> list[Asset]:
-        """Every take of the scene's video, take 1 first."""
-        return [a for a in self.assets if a.scene_id == scene_id and a.kind == "video"]
+        """Every take of the scene's video (not its ratio overrides' clips), take 1 first."""
+        return [
+            a for a in self.assets if a.scene_id == scene_id and a.kind == "video" and a.for_ratio is None
+        ]
 
     def video_for(self, scene_id: str, ratio: str | None = None) -> Asset:
         """The scene's clip in an output of frame `ratio`: its ratio override's when it has one for it."""

@@ -134,8 +134,10 @@ def make_plan(
     lock: Lock | None = None,
     budget: float | None = None,
     replaced: Collection[str] = (),
+    spec_assets: Collection[str] | None = None,
 ) -> Plan:
-    """``replaced``: assets re-rolled by this build (--replace): a new take, whatever the lockfile says."""
+    """``replaced``: assets re-rolled by this build (--replace): a new take, whatever the lockfile says.
+    ``spec_assets``: every asset the spec makes, when ``graph`` is narrowed (--target); default its own."""
     rows: list[PlanRow] = []
     first_by_key: dict[str, str] = {}
     regenerated: set[str] = set()
@@ -172,5 +174,6 @@ def make_plan(
             row = PlanRow(asset, key, "regenerate", why)
         # Priced all the same: if the other builder fails, this build makes it.
         rows.append(replace(row, elsewhere=status.elsewhere) if status.elsewhere else row)
-    gone = tuple(sorted(set(lock.assets) - set(by_name))) if lock else ()
+    known = set(by_name) if spec_assets is None else set(spec_assets)
+    gone = tuple(sorted(set(lock.assets) - known)) if lock else ()
     return Plan(spec, graph, tuple(rows), budget_limit(budget, graph.project.budget), gone)

@@ -48,8 +48,8 @@ class Side:
         if name == "model":
             return asset.row.model
         raw = getattr(asset, name, None)
-        if isinstance(raw, tuple):
-            return [self._reference(r) for r in raw if isinstance(r, Reference)]
+        if isinstance(raw, tuple):  # reference images, or a footage trim's [start, end] seconds
+            return [self._reference(r) if isinstance(r, Reference) else f"{r:g}" for r in raw]
         if isinstance(raw, AssetRef):
             return f"{raw.name} (generated)"
         if isinstance(raw, Still):  # continuity: a frame of another scene's clip

@@ -322,7 +322,7 @@ def premix(
     if proc.returncode != 0:
         full = ffmpeg_write_error(proc.returncode, proc.stderr)
         if full is not None:
-            raise WriteError(wav, full)
+            raise WriteError(output, full)  # the film the user asked for, not our scratch file
         tail = "\n".join(proc.stderr.splitlines()[-12:]) or f"exit status {proc.returncode}"
         raise StitchError(f"ffmpeg failed while mixing the sound of {output}:\n{tail}")
     return wav, parse_loudnorm(proc.stderr)

@@ -28,6 +28,7 @@ __all__ = [
     "clip_facts",
     "ffmpeg_command",
     "ffmpeg_exe",
+    "ffmpeg_version",
     "last_time",
     "mean_volume_db",
     "measured_duration",
@@ -46,6 +47,17 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_version() -> str:
+    """The first line of ``ffmpeg -version`` (the build, for keys of what it encodes); the binary's name if
+    it cannot say."""
+    try:
+        out = run_child([ffmpeg_exe(), "-version"], capture_output=True, text=True, errors="replace").stdout
+    except OSError:
+        out = ""
+    return out.splitlines()[0].split(" Copyright")[0].strip() if out.strip() else Path(ffmpeg_exe()).name
 
 
 def ffmpeg_command(*args: str) -> list[str]:
@@ -252,6 +264,7 @@ class ClipFacts:
     extradata: str | None  # size + CRC of the codec headers (SPS/PPS): equal means stream-copy joinable
     sar_square: bool
     has_audio: bool
+    start: float = 0.0  # the first frame's timestamp, seconds (what setpts=PTS-STARTPTS subtracts)
 
 
 _TB = re.compile(r"^#tb 0: (\d+)/(\d+)$", re.M)
@@ -301,6 +314,7 @@ def clip_facts(path: Path) -> ClipFacts:
         extradata=" ".join(extra.group(1).split()) if extra else None,
         sar_square=sar is None or sar.group(1) == sar.group(2) or sar.group(1) == "0",
         has_audio=info.has_audio,
+        start=first * num / den,
     )
 
 

@@ -79,6 +79,8 @@ class Timeline:
     engine: Engine = "ffmpeg"
     # (path, sha256) of inputs that must still hold those bytes when the cut is made (the cached outputs)
     checksums: tuple[tuple[str, str], ...] = ()
+    # where encoded segments are kept between stitches (a cache namespace); None: a private temp dir
+    segments: Path | None = None
     # None: every sound at the level it was made (output.loudness: false)
     loudness: LoudnessTarget | None = LoudnessTarget()
     # where per-file loudness measurements are kept (None: measured again on every stitch)
@@ -99,6 +101,7 @@ def build_timeline(
     preset: str | None = None,
     checksums: Mapping[str, str] | None = None,
     out: OutputSpec | None = None,
+    segments: Path | None = None,
     loudness_cache: Path | None = None,
 ) -> Timeline:
     """`paths` maps asset names to their cached files; `checksums` their paths to the sha256 they hold.
@@ -159,6 +162,7 @@ def build_timeline(
         preset or out.output.preset,
         engine=out.output.engine,
         checksums=tuple(sorted((checksums or {}).items())),
+        segments=segments,
         loudness=loudness_target(out.output.loudness),
         loudness_cache=loudness_cache,
     )

@@ -45,8 +45,9 @@ class Blobs(Protocol):
     def read(self, name: str) -> tuple[bytes, str] | None:
         """(bytes, tag) or None when absent. The tag identifies this version (for replace)."""
 
-    def download(self, name: str, dest: Path) -> bool:
-        """Into ``dest`` (a new file); False when absent."""
+    def download(self, name: str, dest: Path, limit: int | None = None) -> int | None:
+        """Into ``dest`` (a new file): its size, or None when absent. An object larger than ``limit`` is not
+        downloaded (its size is returned): a damaged entry never fills the disk."""
 
     def upload(self, name: str, src: Path) -> None: ...
 
@@ -111,9 +112,9 @@ class S3Blobs:
             # down costs seconds, then the build goes on without it.
             region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
             config = Config(
-                retries={"max_attempts": 3, "mode": "standard"},
+                retries={"max_attempts": 2, "mode": "standard"},
                 connect_timeout=3,
-                read_timeout=30,
+                read_timeout=10,  # waiting for an answer (not sending): a hung store costs ~30 s, once
                 max_pool_connections=16,
             )
             try:
@@ -188,18 +189,24 @@ class S3Blobs:
                 raise
             return r["Body"].read(), str(r["ETag"])
 
-    def download(self, name: str, dest: Path) -> bool:
+    def download(self, name: str, dest: Path, limit: int | None = None) -> int | None:
         with self._errors(f"downloading {name}"):
             try:
                 r = self.client.get_object(Bucket=self.bucket, Key=self._key(name))
             except Exception as exc:
                 if self._missing(exc):
-                    return False
+                    return None
                 raise
+            size = int(r.get("ContentLength") or 0)
+            if limit is not None and size > limit:
+                r["Body"].close()
+                return size
+            written = 0
             with open(dest, "wb") as f:
                 for chunk in r["Body"].iter_chunks(1 << 20):
                     f.write(chunk)
-            return True
+                    written += len(chunk)
+            return written
 
     def upload(self, name: str, src: Path) -> None:
         with self._errors(f"uploading {name}"), open(src, "rb") as f:
@@ -293,15 +300,18 @@ class FileBlobs:
                 return None
             return data, _tag(data)
 
-    def download(self, name: str, dest: Path) -> bool:
+    def download(self, name: str, dest: Path, limit: int | None = None) -> int | None:
         import shutil
 
         with self._errors(f"downloading {name}"):
             try:
+                size = self._path(name).stat().st_size
+                if limit is not None and size > limit:
+                    return size
                 shutil.copyfile(self._path(name), dest)
             except FileNotFoundError:
-                return False
-            return True
+                return None
+            return dest.stat().st_size
 
     def _atomic(self, path: Path, fill: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from vidspec.core.hashing import file_sha256, key_hex
-from vidspec.errors import TeamCacheDown
+from vidspec.errors import TeamCacheDenied, TeamCacheDown
 from vidspec.store.cache import Check, LocalStore, Record
 from vidspec.store.lease import LeaseInfo, Leases
 from vidspec.store.remote import CACHE_URL_ENV, BlobInfo, Blobs, parse_cache_url
@@ -71,9 +71,10 @@ class TeamStore:
         )
         ok = False
         try:
-            if not self.blobs.download(self.object_name(key, rec.file), dest):
+            size = self.blobs.download(self.object_name(key, rec.file), dest, limit=rec.size)
+            if size is None:
                 return "absent"
-            if dest.stat().st_size != rec.size or file_sha256(dest) != rec.output_sha256:
+            if size != rec.size or file_sha256(dest) != rec.output_sha256:
                 return "damaged"
             ok = True
         finally:
@@ -138,13 +139,16 @@ class TeamTier:
         if self.on_warning is not None:
             self.on_warning(message)
 
-    def _guard(self, call: Callable[[], T], fallback: T) -> T:
-        """Run one store call; when the store is down: one warning, then the local tier alone."""
+    def _guard(self, call: Callable[[], T], fallback: T, *, paid: bool = False) -> T:
+        """Run one store call; when the store is down: one warning, then the local tier alone. ``paid``: a
+        call after a create (upload, renew, release): a refusal then is a warning too, never a failed build
+        (what was paid for is in the local cache)."""
         if self.down:
             return fallback
+        errors: tuple[type[Exception], ...] = (TeamCacheDown, TeamCacheDenied) if paid else (TeamCacheDown,)
         try:
             return call()
-        except TeamCacheDown as exc:
+        except errors as exc:
             with self._lock:
                 first = not self.down
                 self.down = True
@@ -164,8 +168,10 @@ class TeamTier:
         down: tuple[Record, Path] | str = "down"
         found = self._guard(lambda: self.store.fetch(key), down)
         if found == "damaged":
+            rec = self._guard(lambda: self.store.record(key), None)
+            what = f"'{rec.name}' ({key_hex(key)[:12]})" if rec else key_hex(key)[:12]
             self.warn(
-                f"the team cache's object for {key_hex(key)[:12]} does not match the sha256 in its record; "
+                f"the team cache's object for {what} does not match the sha256 in its record; "
                 "ignored (never used), the asset counts as to be generated"
             )
             return "damaged"
@@ -186,11 +192,19 @@ class TeamTier:
             return False
         rec, path = hit
         self.check()
-        done = self._guard(lambda: (self.store.put(key, path, rec), True)[1], False)
+        done = self._guard(lambda: (self.store.put(key, path, rec), True)[1], False, paid=True)
         if done:
             with self._lock:
                 self.uploaded += 1
         return done
+
+    def share(self, key: str) -> bool:
+        """Upload a verified local entry the team cache lacks (made before the team cache was set up, or
+        while it was down); True when uploaded."""
+        self.check()
+        if self._guard(lambda: self.store.record(key) is not None, True, paid=True):
+            return False
+        return self.publish(key)
 
     def holder(self, key: str) -> LeaseInfo | None:
         self.check()
@@ -202,10 +216,10 @@ class TeamTier:
         return self._guard(lambda: self.leases.claim(key, asset), None)
 
     def renew(self, key: str, asset: str) -> bool:
-        return self._guard(lambda: self.leases.renew(key, asset), False)
+        return self._guard(lambda: self.leases.renew(key, asset), False, paid=True)
 
     def release(self, key: str) -> None:
-        self._guard(lambda: self.leases.release(key), None)
+        self._guard(lambda: self.leases.release(key), None, paid=True)
 
 
 def team_lookup(

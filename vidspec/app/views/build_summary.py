@@ -27,6 +27,7 @@ def build_summary(outcome: BuildOutcome, backend: str) -> dict[str, Any]:
         "outputs": [str(p) for p in outcome.outputs],
         "outputs_stitched": [not s.skipped for s in outcome.stitches],
         "stitched": bool(outcome.stitch and not outcome.stitch.skipped),
+        "stitch": outcome.stitch.encodes() if outcome.stitch else None,
         "ledger": str(outcome.ledger) if outcome.ledger else None,
         "lockfile": str(outcome.lockfile) if outcome.lockfile else None,
         "notices": outcome.notices, "elapsed": round(report.elapsed, 2),
@@ -76,3 +77,8 @@ def render_build_summary(summary: dict[str, Any], report: BuildReport, console: 
     elif summary["output"]:
         verb = "wrote" if summary["stitched"] else "up to date:"
         console.print(f"{verb} {summary['output']}")
+        st = summary.get("stitch") or {}
+        if st.get("method") == "segments":
+            console.print(
+                f"picture: {len(st['segments_encoded'])} segment(s) encoded, {st['segments_reused']} reused"
+            )

@@ -86,10 +86,15 @@ def outputs_json(plan: Plan) -> list[dict[str, Any]]:
     ]
 
 
+def is_take(asset: Asset) -> bool:
+    """One of a scene's takes: its generated video (not footage, not a ratio override's clip)."""
+    return asset.kind == "video" and not asset.is_footage and asset.for_ratio is None
+
+
 def take_label(asset: Asset, takes: int) -> str:
-    """An asset in words (asset_label); a take of a scene with several says which one the film uses."""
+    """An asset's kind in words; a take of a scene with several says which one the film uses."""
     label = asset_label(asset)
-    if takes > 1 and asset.kind == "video":
+    if takes > 1 and is_take(asset):
         label += f" take {asset.take}/{takes}" + (" (in the film)" if asset.take == 1 else "")
     return label
 
@@ -130,7 +135,7 @@ def plan_json(
             "assets": [{
                 "kind": r.asset.kind,
                 "label": take_label(r.asset, takes),
-                **({"take": r.asset.take, "seed": r.asset.seed} if takes > 1 and r.asset.kind == "video" else {}),
+                **({"take": r.asset.take, "seed": r.asset.seed} if takes > 1 and is_take(r.asset) else {}),
                 "name": r.asset.name,
                 "model": r.asset.row.model,
                 "endpoint": r.asset.row.endpoint,
@@ -255,15 +260,15 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
             first = False
         table.add_row("", "[dim]scene total[/]", "", f"[dim]{scene['credits']}[/]", "", "", end_section=True)
     console.print(table)
+    for scene in data["scenes"]:
+        note = takes_note(scene, data["spec"])
+        if note is not None:
+            console.print(note)
     if len(data.get("outputs") or ()) > 1:
         cuts = [
             f"{o['path']} ({o['ratio']}{', fit ' + o['fit'] if o['fit'] else ''})" for o in data["outputs"]
         ]
         console.print("outputs, all cut from these assets: " + ", ".join(cuts))
-    for scene in data["scenes"]:
-        note = takes_note(scene, data["spec"])
-        if note is not None:
-            console.print(note)
     if "summary" in data:
         console.print(data["summary"], markup=False)
     console.print(f"total: {data['total_credits']} credits (${data['usd']:.2f}) for a build from nothing")
@@ -285,6 +290,12 @@ def render_plan(data: dict[str, Any], console: Console) -> None:
         )
     if "backend" in data:
         console.print(f"backend: {data['backend']} ({data['backend_reason']})")
+    if data.get("team_cache"):
+        t = data["team_cache"]
+        state = (
+            "unreachable: local cache only" if t["down"] else f"{t['downloaded']} downloaded (sha256 checked)"
+        )
+        console.print(f"team cache: {t['url']}, {state}")
     if "spent_credits" in data:
         for line in budget_lines(data):
             console.print(line)

@@ -84,12 +84,10 @@ def asset_reason(a: AssetDiff, label_of: dict[str, str]) -> str:
     words: list[str] = []
     for c in a.changes:
         if c.change == "regenerated":
-            made = str(
-                c.new
-            )  # "<asset> (generated)", or a frame of it: "the last frame of <asset> (generated)"
-            dep = next(
-                (n for n in label_of if made.endswith(f"{n} (generated)")), made.removesuffix(" (generated)")
-            )
+            # "<asset> (generated)", or a frame of it: "the last frame of <asset> (generated)"
+            made = str(c.new)
+            named = (n for n in label_of if made == f"{n} (generated)" or made.endswith(f" {n} (generated)"))
+            dep = next(named, made.removesuffix(" (generated)"))
             words.append(f"depends on regenerated {label_of.get(dep, dep)}")
         else:
             words.append(f"{FIELD_LABELS.get(c.field, c.field)} {CHANGE_WORDS[c.change]}")

@@ -54,13 +54,21 @@ def _head(spec: str, title: str, summary: str) -> list[str]:
     ]
 
 
+def _budget(data: dict[str, Any]) -> list[str]:
+    """The spec's budget against a build from nothing (the money spent so far is local: not in a comment)."""
+    if data.get("budget") is None:
+        return []
+    ok = "within budget" if data["total_credits"] <= data["budget"] else "**over budget**"
+    return [f"Budget: {data['budget']:g} credits; a build from nothing is {data['total_credits']}: {ok}.", ""]
+
+
 def plan_markdown(data: dict[str, Any]) -> str:
     """A plan without --diff: what the next build makes and spends, cached assets folded."""
     lines = _head(data["spec"], "", data["summary"])
     lines.append(f"Total for a build from nothing: {data['total_credits']} credits (${data['usd']:.2f}).")
     if "backend" in data:
         lines.append(f"Next build: {cell(data['backend'])} ({cell(data['backend_reason'])}).")
-    lines.append("")
+    lines += ["", *_budget(data)]
     todo, kept = [], []
     for s in data["scenes"]:
         for a in s["assets"]:
@@ -103,6 +111,7 @@ def diff_markdown(data: dict[str, Any]) -> str:
         *_head(data["spec"], f" against {cell(against(diff))}", diff["summary"]),
         cell(totals_line(diff)) + ".",
         "",
+        *_budget(data),
     ]
     changed, kept, details = [], [], []
     moved = sorted(s["id"] for s in diff["scenes"] if s["moved"])

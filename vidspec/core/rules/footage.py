@@ -15,7 +15,7 @@ from vidspec.core.timing import Timing
 # defaults serve the generated scenes).
 GENERATION_FIELDS = (
     "prompt", "model", "ratio", "duration", "seed", "image", "image_position", "video", "references",
-    "character", "performance", "audio", "public_figure_threshold", "ratio_overrides",
+    "character", "performance", "audio", "public_figure_threshold", "ratio_overrides", "takes",
 )  # fmt: skip
 _FRAME = 1 / 1000  # trims are compared to the file's length to the millisecond
 

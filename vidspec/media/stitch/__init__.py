@@ -2,9 +2,12 @@
 
 :func:`stitch` checks the manifest, measures the media (:mod:`vidspec.media.probe`), places every scene
 (:mod:`vidspec.media.placement`, the one timing model), then hands the planned cut to the engine
-``Timeline.engine`` names: ``ffmpeg`` (:mod:`.ffmpeg_engine`, ONE ffmpeg process, the default) or
-``moviepy`` (:mod:`.moviepy_engine`, loaded only when chosen). It then publishes the output, the caption
-files and the manifest (:mod:`.manifest`).
+``Timeline.engine`` names: ``ffmpeg`` (the default) or ``moviepy`` (:mod:`.moviepy_engine`, loaded only
+when chosen). The ffmpeg engine encodes the picture as cached segments (:mod:`.segments`: one per scene
+body and one per crossfade, at most two clips open per ffmpeg run) and joins them by stream copy while
+mixing the whole sound track once (:mod:`.ffmpeg_engine`); when the clips can be copied as they are (the
+fast path below) it joins the clips themselves. It then publishes the output, the caption files and the
+manifest (:mod:`.manifest`).
 
 Contract (what the output contains):
 
@@ -56,6 +59,13 @@ Build behaviour
 - Every input listed in ``Timeline.checksums`` is checked against its sha256 before anything is rendered
   (a changed or missing one raises StitchError), so a damaged cached clip never reaches a cut, not even
   with ``force=True``. An up-to-date output is kept without reading its inputs.
+- Segments (ffmpeg engine, not the fast path): each is keyed by the sha256 of everything that decides its
+  pixels (clip identities, the exact fit/fps/hold/fade filters of its frames, burned cues in it, size, fps,
+  encoder settings, the ffmpeg build) and kept in ``Timeline.segments`` (the cache's ``segments``
+  namespace in a build; a private temp dir otherwise). A stitch encodes only the segments not there:
+  after one scene changes, its own segment and the crossfades it takes part in. ``StitchResult`` names
+  the segments encoded and counts those reused. Every segment starts on an IDR frame with the same codec
+  headers, so the joined film decodes without error and has exactly the planned frames.
 - ffmpeg failures raise StitchError carrying the last lines of ffmpeg's stderr.
 """
 
@@ -76,10 +86,15 @@ from vidspec.media.stitch.manifest import (
     up_to_date,
     work_dir,
 )
+from vidspec.media.stitch.segments import SegmentRun, encode_segments, plan_segments
 from vidspec.media.timeline import Timeline
-from vidspec.store.cache import verify_file
+from vidspec.store.cache import LocalStore, verify_file
 
-__all__ = ["ENGINE_VERSION", "StitchResult", "stitch"]
+__all__ = ["ENGINE_VERSION", "SINGLE_GRAPH_MAX_SCENES", "StitchResult", "stitch"]
+
+# Without a segment cache (nothing can be reused), films up to this many scenes are drawn by one filter
+# graph: it uses ~28 MiB a scene, below two segment jobs (~740 MiB at 720p) up to here, for the same CPU.
+SINGLE_GRAPH_MAX_SCENES = 12
 
 
 def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool = False) -> StitchResult:
@@ -110,14 +125,33 @@ def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool 
     fast = timeline.engine == "ffmpeg" and ffmpeg_engine.fast_path_ok(timeline, places, measured.clips)
 
     tmp = work_dir(output)
+    run: SegmentRun | None = None
     try:
         tmp_mp4 = tmp / f".{output.stem}.tmp.mp4"
         if timeline.engine == "moviepy":
             from vidspec.media.stitch import moviepy_engine  # moviepy loads only when this engine is chosen
 
             moviepy_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress)
+            method = "moviepy"
+        elif fast:
+            ffmpeg_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress, fast=True)
+            method = "fast-path"
+        elif timeline.segments is None and len(timeline.scenes) <= SINGLE_GRAPH_MAX_SCENES:
+            # Nothing to keep segments in and a short film: one graph, one process (measured: same CPU,
+            # less memory up to here; see bench/stitch.py --long)
+            ffmpeg_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress)
+            method = "single-graph"
         else:
-            ffmpeg_engine.render(timeline, places, measured.clips, cues, total, tmp_mp4, progress, fast=fast)
+            idents = [scene["video"] for scene in inputs["scenes"]]
+            segs = plan_segments(timeline, places, measured.clips, idents, cues)
+            store = LocalStore(timeline.segments if timeline.segments is not None else tmp / "segments")
+            run = encode_segments(timeline, places, measured.clips, cues, segs, store, tmp, progress, total)
+            ffmpeg_engine.render(
+                timeline, places, measured.clips, cues, total, tmp_mp4, None, joined=run.paths
+            )
+            if progress is not None:
+                progress(total, total)
+            method = "segments"
         return publish(
             tmp_mp4,
             output,
@@ -127,6 +161,9 @@ def stitch(timeline: Timeline, *, progress: Progress | None = None, force: bool 
             cues=cues,
             total=total,
             fast_path=fast,
+            method=method,
+            segments_encoded=run.encoded if run else (),
+            segments_reused=run.reused if run else 0,
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

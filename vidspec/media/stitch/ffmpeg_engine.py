@@ -1,11 +1,16 @@
-"""The ffmpeg engine: the planned cut as ONE ffmpeg filter graph, run by the bundled ffmpeg.
+"""The ffmpeg engine: the filters of the planned cut and the one place its sound is mixed (``_audio_graph``).
+
+Films are made by :mod:`.segments` (the picture in cached segments) and :func:`render` with ``joined``
+(segments joined by stream copy, the whole sound track mixed once). :func:`render` without it draws the
+same cut as ONE filter graph (the reference the segments are tested against; its memory grows ~28 MiB a
+scene, which is why films are not made that way).
 
 The default engine (``Timeline.engine`` ``ffmpeg``); the contract it renders is in
 :mod:`vidspec.media.stitch`'s docstring. moviepy measured 2.9-6.6x slower on crossfades and holds an
-~80 MiB decoder per clip, so one filter graph does the whole assembly: every clip fitted, frame-rate
-normalised and trimmed to its planned frames, joined with concat/xfade; every sound delayed
-sample-exactly and mixed. When :func:`fast_path_ok`, the picture is joined by the concat demuxer and
-stream-copied instead; only the audio is encoded.
+~80 MiB decoder per clip. Every clip is fitted, frame-rate normalised and trimmed to its planned frames
+(:func:`scene_steps`), joined with concat/xfade; every sound delayed sample-exactly and mixed. When
+:func:`fast_path_ok`, the clips themselves are joined by the concat demuxer and stream-copied; only the
+audio is encoded.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from vidspec.media.placement import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, Progress, 
 from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child
 from vidspec.media.timeline import Timeline
 
-__all__ = ["fast_path_ok", "render"]
+__all__ = ["encode", "fast_path_ok", "n", "render", "render_captions", "scene_steps", "video_codec_args"]
 
 _AUDIO_FMT = f"aformat=sample_fmts=fltp:sample_rates={AUDIO_RATE}:channel_layouts=stereo"
 _STDERR_TAIL = 12
@@ -44,6 +49,9 @@ _STDERR_TAIL = 12
 def _n(x: float) -> str:
     """A number for a filter argument: fixed precision, no exponent."""
     return f"{x:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+n = _n
 
 
 class _Inputs:
@@ -72,6 +80,44 @@ def _fit_filters(fit: str, w: int, h: int, width: int, height: int) -> list[str]
     return [f"scale={width}:{height}:force_original_aspect_ratio=increase", f"crop={width}:{height}"]
 
 
+def scene_steps(
+    timeline: Timeline,
+    places: Sequence[ScenePlacement],
+    k: int,
+    facts: ClipFacts,
+    window: tuple[int, int] | None = None,
+    seek: bool = False,
+) -> list[str]:
+    """Filters turning clip k into frames ``window`` = [a, b) of its planned picture (all of it by default),
+    fitted, frame-rate normalised, held and faded. ``seek``: the clip was opened with ``-copyts -ss`` before
+    the window; its timestamps are then made the same as without a seek, so the same frames are picked."""
+    fps = timeline.fps
+    place = places[k]
+    a, b = window if window is not None else (0, place.frames)
+    fit = _fit_filters(timeline.scenes[k].fit, facts.width, facts.height, timeline.width, timeline.height)
+    rate = f"fps={fps}"
+    # Drop surplus frames before scaling them; duplicate missing ones after.
+    steps = [rate, *fit] if facts.fps and facts.fps > fps else [*fit, rate]
+    first = f"setpts=PTS-{_n(facts.start)}/TB" if seek else "setpts=PTS-STARTPTS"
+    steps = [first, *steps, "setsar=1", "format=yuv420p"]
+    # Always pad a little and trim to the planned frame count: the count is exact whatever the clip.
+    pad = max(1, math.ceil((b / fps - facts.duration) * fps) + 1)
+    if seek:  # after fps= the timebase is 1/fps: a pts is a frame number of the scene
+        trim = f"trim=start_pts={a}:end_pts={b}"
+    else:
+        trim = f"trim=end_frame={b}" if a == 0 else f"trim=start_frame={a}:end_frame={b}"
+    steps += [f"tpad=stop_mode=clone:stop={pad}", trim]
+    # A fade only where the window reaches it: a window outside it keeps its filters (and segment key).
+    if place.transition == "fade" and a <= math.ceil(place.share * fps):
+        steps.append(f"fade=t=in:st=0:d={_n(place.share)}")
+    nxt = places[k + 1] if k + 1 < len(places) else None
+    if nxt is not None and nxt.transition == "fade" and b >= math.floor((place.length - nxt.share) * fps):
+        steps.append(f"fade=t=out:st={_n(place.length - nxt.share)}:d={_n(nxt.share)}")
+    if a:
+        steps.append("setpts=PTS-STARTPTS")
+    return steps
+
+
 def _video_graph(
     timeline: Timeline,
     places: Sequence[ScenePlacement],
@@ -81,21 +127,8 @@ def _video_graph(
 ) -> list[str]:
     fps = timeline.fps
     chains: list[str] = []
-    for k, (scene, place, facts) in enumerate(zip(timeline.scenes, places, clips, strict=True)):
-        fit = _fit_filters(scene.fit, facts.width, facts.height, timeline.width, timeline.height)
-        rate = f"fps={fps}"
-        # Drop surplus frames before scaling them; duplicate missing ones after.
-        steps = [rate, *fit] if facts.fps and facts.fps > fps else [*fit, rate]
-        steps = ["setpts=PTS-STARTPTS", *steps, "setsar=1", "format=yuv420p"]
-        # Always pad a little and trim to the planned frame count: the count is exact whatever the clip.
-        pad = max(1, math.ceil((place.frames / fps - facts.duration) * fps) + 1)
-        steps += [f"tpad=stop_mode=clone:stop={pad}", f"trim=end_frame={place.frames}"]
-        if place.transition == "fade":
-            steps.append(f"fade=t=in:st=0:d={_n(place.share)}")
-        nxt = places[k + 1] if k + 1 < len(places) else None
-        if nxt is not None and nxt.transition == "fade":
-            steps.append(f"fade=t=out:st={_n(place.length - nxt.share)}:d={_n(nxt.share)}")
-        chains.append(f"[{clip_inputs[k]}:v]{','.join(steps)}[v{k}]")
+    for k, facts in enumerate(clips):
+        chains.append(f"[{clip_inputs[k]}:v]{','.join(scene_steps(timeline, places, k, facts))}[v{k}]")
 
     pending = ["[v0]"]
     label = 0
@@ -278,6 +311,9 @@ def _encode(args: list[str], total: float, progress: Progress | None, log: Path,
         progress(total, total)
 
 
+encode = _encode  # the segments run it too
+
+
 def _mastered(chains: list[str], filters: Sequence[str]) -> list[str]:
     """``chains`` with ``filters`` applied to the summed track, which ends in [aout]."""
     k = next(i for i, c in enumerate(chains) if c.endswith("[aout]"))
@@ -288,8 +324,8 @@ def _concat_line(path: Path) -> str:
     return "file '" + str(path.resolve()).replace("'", "'\\''") + "'\n"
 
 
-def _render_captions(
-    cues: Sequence[Cue], width: int, height: int, tmp: Path
+def render_captions(
+    cues: Sequence[Cue], width: int, height: int, tmp: Path, prefix: str = ""
 ) -> list[tuple[Path, int, int, Cue]]:
     """One PNG per cue (drawn once, not per frame), cropped to what was drawn, with its position."""
     from vidspec.media.drawing.cards import (
@@ -304,13 +340,21 @@ def _render_captions(
             continue
         x0, y0 = box[0] & ~1, box[1] & ~1  # even offsets keep yuv420p chroma aligned
         crop = img.crop((x0, y0, box[2], box[3]))
-        path = tmp / f"cue{i:04d}.png"
+        path = tmp / f"{prefix}cue{i:04d}.png"
         crop.save(path)
         out.append((path, x0, y0, cue))
     return out
 
 
 # ---------------------------------------------------------------- entry point
+
+
+def video_codec_args(timeline: Timeline) -> list[str]:
+    """The picture's encoder settings; every segment of a film uses these, so their codec headers match."""
+    return [
+        "-c:v", "libx264", "-preset", timeline.preset, "-crf", str(timeline.crf),
+        "-pix_fmt", "yuv420p", "-r", str(timeline.fps),
+    ]  # fmt: skip
 
 
 def render(
@@ -323,20 +367,23 @@ def render(
     progress: Progress | None = None,
     *,
     fast: bool = False,
+    joined: Sequence[Path] | None = None,
 ) -> None:
     """Encode the planned cut into ``out_tmp`` (an mp4: H.264 + 44.1 kHz stereo AAC); its scratch files
     (graph, concat list, caption PNGs, ffmpeg's log) go beside it, in the caller's private temp dir.
 
-    ``fast``: join the clips by stream copy (only when :func:`fast_path_ok`). Raises StitchError carrying
+    ``fast``: join the clips by stream copy (only when :func:`fast_path_ok`). ``joined``: join these
+    segments (:mod:`.segments`) by stream copy instead; either way the sound is mixed here, once. Raises StitchError carrying
     the last lines of ffmpeg's stderr when ffmpeg fails.
     """
     tmp = out_tmp.parent
     inputs = _Inputs()
     chains: list[str]
     levels = plan_levels(timeline, [c.has_audio for c in clips])
-    if fast:
+    if fast or joined is not None:
+        files = joined if joined is not None else [s.video for s in timeline.scenes]
         listing = tmp / "clips.txt"
-        listing.write_text("".join(_concat_line(s.video) for s in timeline.scenes), encoding="utf-8")
+        listing.write_text("".join(_concat_line(f) for f in files), encoding="utf-8")
         inputs.add(listing, "-f", "concat", "-safe", "0")
         picture_inputs, picture_args = inputs.count, len(inputs.args)
         chains = _audio_graph(timeline, places, clips, inputs, None, total, levels)
@@ -347,17 +394,14 @@ def render(
         clip_inputs = [inputs.add(s.video) for s in timeline.scenes]
         overlays: list[tuple[int, int, int, Cue]] = []
         if timeline.captions == "burn" and cues:
-            drawn = _render_captions(cues, timeline.width, timeline.height, tmp)
+            drawn = render_captions(cues, timeline.width, timeline.height, tmp)
             overlays = [(inputs.add(p), x, y, cue) for p, x, y, cue in drawn]
         chains = _video_graph(timeline, places, clips, clip_inputs, overlays)
         picture_inputs, picture_args = inputs.count, len(inputs.args)
         audio_chains = _audio_graph(timeline, places, clips, inputs, clip_inputs, total, levels)
         chains += audio_chains
         vmap = "[vout]"
-        vcodec = [
-            "-c:v", "libx264", "-preset", timeline.preset, "-crf", str(timeline.crf),
-            "-pix_fmt", "yuv420p", "-r", str(timeline.fps),
-        ]  # fmt: skip
+        vcodec = video_codec_args(timeline)
     target = timeline.loudness
     if target is not None:
         key = mix_key(inputs.files, audio_chains, timeline.checksums, target)

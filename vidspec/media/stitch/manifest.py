@@ -47,6 +47,18 @@ class StitchResult:
     vtt: Path
     manifest: Path
     cues: tuple[Cue, ...]
+    # how the picture was made: "segments", "single-graph", "fast-path" (stream copy) or "moviepy"
+    method: str = ""
+    segments_encoded: tuple[str, ...] = ()  # labels of the segments encoded by this stitch
+    segments_reused: int = 0  # segments taken from the segment cache
+
+    def encodes(self) -> dict[str, Any]:
+        """Which encodes ran (the build's ``--json`` keys): method, segments encoded (labels) and reused."""
+        return {
+            "method": "skipped" if self.skipped else self.method,
+            "segments_encoded": list(self.segments_encoded),
+            "segments_reused": self.segments_reused,
+        }
 
 
 def sidecar_paths(output: Path) -> tuple[Path, Path, Path]:
@@ -148,7 +160,15 @@ def up_to_date(output: Path, digest: str) -> StitchResult | None:
             return None  # the output was replaced or touched since: it is not what the manifest describes
         cues = tuple(Cue(float(a), float(b), str(t)) for a, b, t in result["cues"])
         return StitchResult(
-            output, float(result["duration"]), True, bool(result["fast_path"]), srt, vtt, manifest, cues
+            output,
+            float(result["duration"]),
+            True,
+            bool(result["fast_path"]),
+            srt,
+            vtt,
+            manifest,
+            cues,
+            str(result.get("method", "")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # unreadable or from another version: just stitch again
@@ -192,6 +212,9 @@ def publish(
     cues: Sequence[Cue],
     total: float,
     fast_path: bool,
+    method: str = "",
+    segments_encoded: Sequence[str] = (),
+    segments_reused: int = 0,
 ) -> StitchResult:
     """Move ``rendered`` onto ``output``, write both caption files, and the manifest last."""
     srt, vtt, manifest = sidecar_paths(output)
@@ -208,10 +231,25 @@ def publish(
         "result": {
             "duration": total,
             "fast_path": fast_path,
+            "method": method,
+            "segments_encoded": list(segments_encoded),
+            "segments_reused": segments_reused,
             "file": [st.st_size, st.st_mtime_ns],
             "cues": [[c.start, c.end, c.text] for c in cues],
             "scenes": [asdict(p) for p in places],
         },
     }
     atomic_write_text(manifest, json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    return StitchResult(output, total, False, fast_path, srt, vtt, manifest, tuple(cues))
+    return StitchResult(
+        output,
+        total,
+        False,
+        fast_path,
+        srt,
+        vtt,
+        manifest,
+        tuple(cues),
+        method,
+        tuple(segments_encoded),
+        segments_reused,
+    )
