@@ -214,7 +214,9 @@ def long_films(
         for r in range(runs):
             seg_dir = d / f"segs_{n}_{r}"  # fresh: a full stitch encodes every segment
             tl = replace(
-                timeline(cs, ns, d / f"long_{n}" / "film.mp4", preset, "crossfade"), segments=seg_dir
+                timeline(cs, ns, d / f"long_{n}" / "film.mp4", preset, "crossfade"),
+                segments=seg_dir,
+                loudness_cache=seg_dir / "loudness",  # as a build keeps it in the cache: fresh here too
             )
             a = vidspec_cmd(tl, d, f"long_{n}_{r}")
             b = [
@@ -250,7 +252,11 @@ def long_films(
     ta, tb = [], []
     for r in range(runs):
         seg_dir = d / f"segs_change_{r}"
-        base = replace(timeline(cs, ns, d / "change" / "film.mp4", preset, "crossfade"), segments=seg_dir)
+        base = replace(
+            timeline(cs, ns, d / "change" / "film.mp4", preset, "crossfade"),
+            segments=seg_dir,
+            loudness_cache=seg_dir / "loudness",  # the sound is unchanged: its master is remembered
+        )
         changed = replace(base, scenes=tuple(
             replace(s, video=other) if i == n // 2 else s for i, s in enumerate(base.scenes)
         ))  # fmt: skip

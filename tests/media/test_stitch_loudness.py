@@ -56,13 +56,13 @@ def test_a_picture_only_change_reuses_the_master(
     from vidspec.media.stitch import ffmpeg_engine
 
     mixed: list[Path] = []
-    real = ffmpeg_engine._premix
+    real = ffmpeg_engine.premix
 
     def counting(*args: Any, **kw: Any) -> Any:
         mixed.append(args[2])
         return real(*args, **kw)
 
-    monkeypatch.setattr(ffmpeg_engine, "_premix", counting)
+    monkeypatch.setattr(ffmpeg_engine, "premix", counting)
     tl = _tl(tmp_path, media, loudness_cache=tmp_path / "lc")
     first = stitch(tl)
     assert len(mixed) == 1

@@ -8,13 +8,14 @@ Two stages, both plain gains (the ducking envelope and the fades stay as the sti
    file at its role's level relative to the target: narration at the target, music at the target before
    ``music.volume`` and ducking, sound effects 4 LU and clip sound 6 LU under it (then ``sfx.volume``).
    A silent file (below -70 LUFS) keeps its level, and no file is raised by more than 36 dB (noise).
-2. The mix: the engine measures the summed track once (``MEASURE_FILTER``, read by :func:`parse_loudnorm`)
-   and appends :func:`master_filters`: the one gain that puts its integrated loudness on the target, then a
-   true-peak limiter (4x oversampled, delay-compensated) below the ceiling, so the cut ends at the target
-   (-16 LUFS, <= -1 dBTP by default) without changing the balance between its parts. The limiter takes a
-   little loudness off peaky mixes, so the mastered track is measured once more and, when it is more than
-   ``RETRY_LU`` off, its gain corrected (that check is a difference of two ebur128 readings in one pass:
-   loudnorm's measurement costs ~5x more).
+2. The mix: :func:`premix` renders the summed track once into a float WAV, measured by loudnorm on the
+   way; :func:`fit_master` gives the filters the encode applies to that file: the one gain that puts its
+   integrated loudness on the target, then a true-peak limiter (4x oversampled, delay-compensated) below the
+   ceiling, so the cut ends at the target (-16 LUFS, <= -1 dBTP by default) without changing the balance
+   between its parts. When its peaks reach the limiter, what the limiter takes off is measured
+   (:func:`limiter_loss`, two ebur128 readings in one pass; loudnorm costs ~5x more) and, past RETRY_LU,
+   given back in the gain. The filters are remembered by the sound's identity (:func:`mix_key`), so a
+   change to the picture alone re-stitches without measuring anything.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from vidspec.core.hashing import canonical_json, file_sha256, sha256_hex
-from vidspec.errors import StitchError
+from vidspec.errors import StitchError, WriteError
 from vidspec.media.placement import AUDIO_RATE
-from vidspec.media.probe import run_ffmpeg
+from vidspec.media.probe import ffmpeg_exe, ffmpeg_write_error, run_ffmpeg
 from vidspec.media.timeline import LoudnessTarget, Timeline
 from vidspec.store.atomic import atomic_write_text
 
@@ -43,7 +44,8 @@ __all__ = [
     "Levels",
     "Measurement",
     "master_file",
-    "master_key",
+    "mix_key",
+    "premix",
     "master_filters",
     "master_gain_db",
     "measure_file",
@@ -271,21 +273,59 @@ def master_file(mix: Path, out: Path, target: LoudnessTarget) -> None:
 MASTER_VERSION = "master-1"  # in the key: bump when the mastering changes
 
 
-def master_key(
-    graph: str, inputs: Sequence[tuple[Sequence[str], str]], target: LoudnessTarget, ffmpeg: str
+def mix_key(
+    files: Sequence[tuple[Sequence[str], Path]],
+    graph: Sequence[str],
+    checksums: Sequence[tuple[str, str]],
+    target: LoudnessTarget,
 ) -> str:
-    """The identity of a mix: its graph, each input it reads (options and content), the target and ffmpeg."""
+    """The identity of a sound: its filter graph, each input it reads (``files[i]``: the options and file of
+    input i; by content, from ``checksums`` when listed), the target and the ffmpeg build."""
+    sums = dict(checksums)
+    text = ";".join(graph)
+    used = sorted({int(i) for i in re.findall(r"\[(\d+):a\]", text)})
+
+    def ident(path: Path) -> str:
+        try:
+            return sums.get(str(path)) or file_sha256(path)
+        except OSError:
+            raise StitchError(f"input file not found: {path}") from None
+
     return sha256_hex(
         canonical_json(
             {
                 "version": [MASTER_VERSION, MEASURE_VERSION],
-                "graph": graph,
-                "inputs": [[list(pre), ident] for pre, ident in inputs],
+                "graph": text,
+                "inputs": [[i, list(files[i][0]), ident(files[i][1])] for i in used],
                 "target": asdict(target),
-                "ffmpeg": ffmpeg,
+                "ffmpeg": Path(ffmpeg_exe()).name,
             }
         )
     )
+
+
+def premix(
+    input_args: Sequence[str], graph: Sequence[str], tmp: Path, output: Path
+) -> tuple[Path, Measurement]:
+    """The sound ``graph`` (ending in [aout]) rendered once into a float WAV in ``tmp`` (no clipping above
+    0 dBFS) and measured on the way (loudnorm's first pass): the master is fitted on that file and the
+    encode reads it, never mixing again."""
+    wav = tmp / "mix.wav"
+    script = tmp / "mix.txt"
+    script.write_text(
+        ";\n".join([*graph, "[aout]asplit=2[mix][bare]", f"[bare]{MEASURE_FILTER}[lm]"]), "utf-8"
+    )
+    proc = run_ffmpeg(
+        "-y", "-nostats", *input_args, "-/filter_complex", str(script),
+        "-map", "[mix]", "-c:a", "pcm_f32le", str(wav), "-map", "[lm]", "-f", "null", "-",
+    )  # fmt: skip
+    if proc.returncode != 0:
+        full = ffmpeg_write_error(proc.returncode, proc.stderr)
+        if full is not None:
+            raise WriteError(output, full)  # the film the user asked for, not our scratch file
+        tail = "\n".join(proc.stderr.splitlines()[-12:]) or f"exit status {proc.returncode}"
+        raise StitchError(f"ffmpeg failed while mixing the sound of {output}:\n{tail}")
+    return wav, parse_loudnorm(proc.stderr)
 
 
 def recall_master(cache: Path | None, key: str) -> list[str] | None:

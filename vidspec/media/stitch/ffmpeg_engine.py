@@ -17,36 +17,25 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from vidspec.core.hashing import file_sha256
 from vidspec.errors import StitchError, WriteError
 from vidspec.media.captions import Cue
 from vidspec.media.loudness import (
-    MEASURE_FILTER,
     Levels,
-    Measurement,
     fit_master,
     limiter_loss,
-    master_key,
-    parse_loudnorm,
+    mix_key,
     plan_levels,
+    premix,
     recall_master,
     remember_master,
 )
 from vidspec.media.placement import AUDIO_RATE, DUCK_RAMP, TRIM_FADE, Progress, ScenePlacement, duck_intervals
-from vidspec.media.probe import (
-    ClipFacts,
-    ffmpeg_command,
-    ffmpeg_exe,
-    ffmpeg_write_error,
-    popen_child,
-    run_ffmpeg,
-)
-from vidspec.media.timeline import LoudnessTarget, Timeline
+from vidspec.media.probe import ClipFacts, ffmpeg_command, ffmpeg_write_error, popen_child
+from vidspec.media.timeline import Timeline
 
 __all__ = ["encode", "fast_path_ok", "n", "render", "render_captions", "scene_steps", "video_codec_args"]
 
@@ -331,43 +320,6 @@ def _mastered(chains: list[str], filters: Sequence[str]) -> list[str]:
     return [*chains[:k], f"{chains[k].removesuffix('[aout]')},{','.join(filters)}[aout]", *chains[k + 1 :]]
 
 
-def _mix_key(inputs: _Inputs, audio_chains: list[str], timeline: Timeline, target: LoudnessTarget) -> str:
-    """The sound's identity: its graph and the content of every input it reads (not the picture's)."""
-    sums = dict(timeline.checksums)
-    used = sorted({int(i) for i in re.findall(r"\[(\d+):a\]", ";".join(audio_chains))})
-
-    def ident(path: Path) -> str:
-        try:
-            return sums.get(str(path)) or file_sha256(path)
-        except OSError:
-            raise StitchError(f"input file not found: {path}") from None
-
-    files = [(inputs.files[i][0], f"{i}:{ident(inputs.files[i][1])}") for i in used]
-    return master_key(";".join(audio_chains), files, target, Path(ffmpeg_exe()).name)
-
-
-def _premix(
-    input_args: list[str], audio_chains: list[str], tmp: Path, output: Path
-) -> tuple[Path, Measurement]:
-    """The summed track rendered once into a float WAV (no clipping above 0 dBFS), and measured on the way
-    (loudnorm's first pass): the master is fitted on that file and the encode reads it, never mixing again."""
-    wav = tmp / "mix.wav"
-    script = tmp / "mix.txt"
-    graph = [*audio_chains, "[aout]asplit=2[mix][bare]", f"[bare]{MEASURE_FILTER}[lm]"]
-    script.write_text(";\n".join(graph), encoding="utf-8")
-    proc = run_ffmpeg(
-        "-y", "-nostats", *input_args, "-/filter_complex", str(script),
-        "-map", "[mix]", "-c:a", "pcm_f32le", str(wav), "-map", "[lm]", "-f", "null", "-",
-    )  # fmt: skip
-    if proc.returncode != 0:
-        full = ffmpeg_write_error(proc.returncode, proc.stderr)
-        if full is not None:
-            raise WriteError(output, full)  # the film the user asked for, not our scratch file
-        tail = "\n".join(proc.stderr.splitlines()[-_STDERR_TAIL:]) or f"exit status {proc.returncode}"
-        raise StitchError(f"ffmpeg failed while mixing the sound of {output}:\n{tail}")
-    return wav, parse_loudnorm(proc.stderr)
-
-
 def _concat_line(path: Path) -> str:
     return "file '" + str(path.resolve()).replace("'", "'\\''") + "'\n"
 
@@ -452,12 +404,12 @@ def render(
         vcodec = video_codec_args(timeline)
     target = timeline.loudness
     if target is not None:
-        key = _mix_key(inputs, audio_chains, timeline, target)
+        key = mix_key(inputs.files, audio_chains, timeline.checksums, target)
         master = recall_master(timeline.loudness_cache, key)
         if master is not None:  # the same sound as a stitch before (only the picture changed): no measuring
             chains = _mastered(chains, master)
         else:
-            mix, bare = _premix(inputs.args, audio_chains, tmp, Path(timeline.output))
+            mix, bare = premix(inputs.args, audio_chains, tmp, Path(timeline.output))
             master = fit_master(bare, lambda gain: limiter_loss(mix, gain, target), target)
             remember_master(timeline.loudness_cache, key, master)
             # the encode takes the mastered mix from the file: the sound inputs and their graph are dropped
