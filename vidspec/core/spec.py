@@ -320,7 +320,7 @@ class Project(_Model):
         description="several final cuts from the same clips, each with its own path, ratio, fit, captions",
     )
     budget: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
-        None, description="the most credits a full build may cost"
+        None, description="the most credits the film may cost in total, across builds"
     )
     defaults: Defaults = Field(default_factory=Defaults)
     music: Music | None = None
