@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -135,8 +136,14 @@ def _strip_loc(data: Any, loc: tuple[str | int, ...], missing: bool) -> tuple[Pa
         elif missing and i == len(loc) - 1:
             path.append(part)  # the missing key itself
         elif union_at is None:
-            union_at, tag = tuple(path), str(part)
+            union_at, tag = tuple(path), _branch_tag(str(part))
     return tuple(path), union_at, tag
+
+
+def _branch_tag(tag: str) -> str:
+    """A model branch with a validator is tagged `function-after[_check(), Loudness]`: its model's name."""
+    found = re.fullmatch(r"function-\w+\[.*, (\w+)\]", tag)
+    return found.group(1) if found else tag
 
 
 def _value_at(data: Any, path: PathT) -> Any:
@@ -154,6 +161,8 @@ def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[D
     out: list[tuple[Diagnostic, bool]] = []
     unions: dict[PathT, list[Any]] = {}
     in_branch: dict[PathT, list[tuple[Any, str]]] = {}
+    unclaimed: dict[PathT, list[Any]] = {}  # a mapping's errors that no model branch it is written for gave
+    claimed: set[PathT] = set()
     for err in exc.errors():
         path, union_at, tag = _strip_loc(data, tuple(err["loc"]), err["type"] == "missing")
         if union_at is None:
@@ -162,8 +171,14 @@ def translate(exc: ValidationError, data: Any, base: PathT = ()) -> list[tuple[D
             # a mapping: only the errors of the model branch it is written for are about this value
             if tag[:1].isupper() and _branch_applies(tag, _value_at(data, union_at)):
                 in_branch.setdefault(path, []).append((err, tag))
+                claimed.add(union_at)
+            else:
+                unclaimed.setdefault(union_at, []).append(err)
         else:
             unions.setdefault(union_at, []).append(err)
+    for at, errs in unclaimed.items():  # never "valid": a mapping no branch takes (or a validator's error)
+        if at not in claimed:
+            unions.setdefault(at, []).extend(errs)
     for path, found in in_branch.items():  # one value inside the branch: one error (a nested union has many)
         err, tag = _pick_error(found, _value_at(data, path))
         out.append(_one(err, (*base, *path), _value_at(data, path), _BRANCH_MODELS.get(tag)))
