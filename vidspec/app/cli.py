@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
@@ -52,6 +53,17 @@ CACHE_URL = click.option(
     help="A team cache behind the local one: s3://bucket/prefix (credentials and endpoint from the AWS "
     "environment) or file:///shared/dir. Env VIDSPEC_CACHE_URL.",
 )
+
+
+def cache_dir_option(what: str = "Cache directory") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--cache-dir as every command that reads the cache takes it; ``what`` says what it is looked in for."""
+    return click.option(
+        "--cache-dir",
+        type=click.Path(path_type=Path),
+        envvar="VIDSPEC_CACHE_DIR",
+        help=f"{what} (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
+    )
+
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # VidspecError.exit_code; validation errors, failed assets and usage errors too
@@ -327,12 +339,7 @@ def _show_plan(data: dict[str, Any], fmt: str) -> None:
     hidden=True,
     help="Scale every poll interval (tests).",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    envvar="VIDSPEC_CACHE_DIR",
-    help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
-)
+@cache_dir_option()
 @TARGET
 @REPLACE
 @click.option("--no-stitch", is_flag=True, help="Generate and cache the assets only.")
@@ -440,12 +447,7 @@ def build(
     "--check", is_flag=True, help="Exit 1 when the lockfile does not match the spec and the cache (for CI)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    envvar="VIDSPEC_CACHE_DIR",
-    help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
-)
+@cache_dir_option()
 @ALLOW_PATH
 @CACHE_URL
 def lock(
@@ -473,12 +475,7 @@ def lock(
 
 @cli.command()
 @click.argument("spec", type=SPEC)
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    envvar="VIDSPEC_CACHE_DIR",
-    help="Cache directory to take frames from (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
-)
+@cache_dir_option("Cache directory to take frames from")
 @ALLOW_PATH
 @CACHE_URL
 def storyboard(
@@ -498,12 +495,7 @@ def storyboard(
 @click.argument("spec", type=SPEC)
 @click.argument("scene")
 @click.argument("take", type=click.IntRange(min=1))
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    envvar="VIDSPEC_CACHE_DIR",
-    help="Cache directory to look for the take in (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
-)
+@cache_dir_option("Cache directory to look for the take in")
 @ALLOW_PATH
 def pick(spec: Path, scene: str, take: int, cache_dir: Path | None, allow_paths: tuple[Path, ...]) -> None:
     """Keep take TAKE of SCENE: write its seed and `takes: 1` into the scene, keeping the file's comments,
@@ -540,12 +532,7 @@ def pick(spec: Path, scene: str, take: int, cache_dir: Path | None, allow_paths:
     type=click.Choice(["runway", "preview"]),
     help="Whose cached assets to use. Default: the one `vidspec build` would use.",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    envvar="VIDSPEC_CACHE_DIR",
-    help="Cache directory (default .vidspec beside the spec; env VIDSPEC_CACHE_DIR).",
-)
+@cache_dir_option()
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @ALLOW_PATH
 def export(
